@@ -1,0 +1,1 @@
+"""Training module (torch). May import tcm_desktop.domain/store/inference, never tcm_desktop.ui."""
