@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from tcm_desktop.domain.errors import RecordError
@@ -20,14 +20,14 @@ from tcm_desktop.domain.schema import Schema
 MAX_ID_LENGTH = 128
 
 
-class RecordStatus(str, Enum):
+class RecordStatus(StrEnum):
     NEW = "new"
     PREDICTED = "predicted"
     CORRECTED = "corrected"
     VERIFIED = "verified"
 
 
-class SetBy(str, Enum):
+class SetBy(StrEnum):
     """Who set a span or a form value."""
 
     MODEL = "model"
@@ -67,7 +67,7 @@ class Span:
         confidence = raw.get("confidence")
         if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, int | float)):
             raise RecordError("confidence must be a number", where)
-        return cls(start, end, label, text if text is not None else "", None if confidence is None else float(confidence))
+        return cls(start, end, label, text or "", None if confidence is None else float(confidence))
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,8 @@ class Record:
         if not isinstance(raw_spans, list):
             raise RecordError("spans must be a list", "spans")
         spans = tuple(Span.from_dict(s, f"spans[{i}]") for i, s in enumerate(raw_spans))
-        spans = tuple(s if s.text else Span(s.start, s.end, s.label, text[s.start : s.end], s.confidence) for s in spans)
+        # A span without text takes it from the record; a wrong one is caught by span_problems.
+        spans = tuple(s if s.text else replace(s, text=text[s.start : s.end]) for s in spans)
         form = raw.get("form") or {}
         if not isinstance(form, Mapping):
             raise RecordError("form must be an object", "form")
@@ -179,7 +180,8 @@ def span_problems(text: str, spans: Sequence[Span], labels: Iterable[str] | None
     for i in ordered:
         span, where = spans[i], f"spans[{i}]"
         if not 0 <= span.start < span.end <= len(text):
-            problems.append(RecordError(f"offsets {span.start}..{span.end} outside the text (length {len(text)})", where))
+            reason = f"offsets {span.start}..{span.end} outside the text (length {len(text)})"
+            problems.append(RecordError(reason, where))
             continue
         if text[span.start : span.end] != span.text:
             problems.append(

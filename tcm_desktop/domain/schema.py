@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ NOT_MENTIONED = "未提及"
 GENERAL = "general"
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     TEXT = "text"
     ENUM = "enum"
     TERNARY = "ternary"

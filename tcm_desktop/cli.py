@@ -1,0 +1,120 @@
+"""The ``tcm`` command: everything that is not the GUI.
+
+Exit status: 0 done, 1 done but some input was reported and skipped,
+2 nothing done (bad arguments or an error that stopped the command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tcm_desktop.domain import TcmError
+
+EXIT_OK, EXIT_WITH_ISSUES, EXIT_FAILED = 0, 1, 2
+
+
+class _Progress:
+    """A tqdm bar on stderr, created on the first report (tqdm is optional at run time)."""
+
+    def __init__(self, description: str) -> None:
+        self._description = description
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # the bar is a nicety, never a reason to fail
+                return
+            self._bar = tqdm(total=total, desc=self._description, unit="rec", file=sys.stderr, leave=False)
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from tcm_desktop.demo.corpus import write_demo_corpus
+
+    if args.n < 1:
+        print("tcm demo: --n must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    progress = _Progress("generating")
+    try:
+        summary = write_demo_corpus(args.n, Path(args.out), seed=args.seed, on_progress=progress)
+    finally:
+        progress.close()
+    print(summary)
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from tcm_desktop.store import Database, import_records
+
+    progress = _Progress("importing")
+    with Database.open(Path(args.db)) as db:
+        try:
+            report = import_records(Path(args.file), db, who=args.who, on_progress=progress)
+        finally:
+            progress.close()
+    print(report)
+    return EXIT_WITH_ISSUES if report.issues else EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tcm_desktop.store import Database, export_records
+
+    db_path = Path(args.db)
+    if not db_path.is_file():
+        print(f"tcm export: no database at {db_path}", file=sys.stderr)
+        return EXIT_FAILED
+    with Database.open(db_path) as db:
+        count = export_records(db, args.format, Path(args.out))
+    print(f"exported {count} records to {args.out} ({args.format})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tcm", description="TCM Desktop command line (the GUI is tcm-desktop).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="generate demo records with gold spans, forms and tongue images")
+    demo.add_argument("--n", type=int, required=True, help="number of records")
+    demo.add_argument("--out", required=True, help="output JSONL file; images go to <stem>_images/ beside it")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
+    demo.set_defaults(handler=_cmd_demo)
+
+    imp = commands.add_parser("import", help="import records (JSONL, JSON, CSV, BIO, or a folder of .txt)")
+    imp.add_argument("file", help="file or folder to import")
+    imp.add_argument("--db", required=True, help="database file (created if missing)")
+    imp.add_argument("--who", default="import", help="name recorded in the audit log")
+    imp.set_defaults(handler=_cmd_import)
+
+    exp = commands.add_parser("export", help="export records with their current annotation")
+    exp.add_argument("--db", required=True, help="database file")
+    exp.add_argument("--format", choices=["jsonl", "json", "csv", "bio"], default="jsonl")
+    exp.add_argument("--out", required=True, help="output file")
+    exp.set_defaults(handler=_cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except TcmError as exc:
+        print(f"tcm {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"tcm {args.command}: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

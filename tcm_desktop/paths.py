@@ -1,0 +1,25 @@
+"""Per-user folders. ``TCM_DATA_DIR`` overrides the platform's data folder (tests, portable installs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tcm-desktop"
+
+
+def user_data_dir() -> Path:
+    override = os.environ.get("TCM_DATA_DIR")
+    folder = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def default_database_path() -> Path:
+    return user_data_dir() / "records.db"
+
+
+def demo_folder() -> Path:
+    return user_data_dir() / "demo"
