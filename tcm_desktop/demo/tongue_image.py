@@ -178,7 +178,7 @@ def tongue_mask(state: TongueState, seed: int, size: tuple[int, int] = (320, 240
 
 def _smooth_noise(g: np.random.Generator, w: int, h: int, cells: int) -> np.ndarray:
     """Low-frequency noise in roughly [-1, 1]."""
-    small = g.standard_normal((cells, max(2, cells * w // h))).astype(np.float32)
+    small = g.standard_normal((cells, max(2, cells * w // h)), dtype=np.float32)
     return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC) * 0.6, -1.5, 1.5)
 
 
@@ -196,22 +196,23 @@ def _background(geo: _Geometry, g: np.random.Generator, u: np.ndarray, v: np.nda
         img = np.empty((h, w, 3), np.float32)
         img[:] = _bgr(tuple(g.uniform(25, 70, 3)))
         img *= 1.0 - 0.35 * ys
-        shadow = np.exp(-((u / 1.6) ** 2 + ((v + 0.05) / 0.3) ** 2))[..., None]
-        return img * (1 - 0.7 * shadow)
+        vs = (v + 0.05) / 0.3
+        return img * (1 - 0.7 * np.exp(-(u * u / 2.56 + vs * vs)))[..., None]
     skin = _bgr((g.uniform(200, 240), g.uniform(150, 190), g.uniform(120, 160)))
     img = np.empty((h, w, 3), np.float32)
     img[:] = skin
     img *= (0.85 + 0.2 * ys) * (1 + 0.06 * _smooth_noise(g, w, h, 3))[..., None]
-    lip_r = ((u / 1.5) ** 2 + ((v + 0.04) / 0.36) ** 2)[..., None]
+    vm = v + 0.04
+    lip_r = u * u / 2.25 + vm * vm / 0.1296
     lip = _bgr((g.uniform(170, 215), g.uniform(70, 110), g.uniform(80, 115)))
-    img = np.where(lip_r < 1, lip * (0.85 + 0.15 * lip_r), img)
-    mouth = (u / 1.2) ** 2 + ((v + 0.04) / 0.22) ** 2 < 1
-    depth = (1 - 0.6 * np.clip(-v / 0.2, 0, 1))[..., None]
-    dark = _bgr((g.uniform(60, 95), g.uniform(12, 28), g.uniform(18, 34))) * depth
-    img = np.where(mouth[..., None], dark, img)
+    inside = lip_r < 1
+    img[inside] = lip * (0.85 + 0.15 * lip_r[inside])[:, None]
+    mouth = u * u / 1.44 + vm * vm / 0.0484 < 1
+    dark = _bgr((g.uniform(60, 95), g.uniform(12, 28), g.uniform(18, 34)))
+    img[mouth] = dark * (1 - 0.6 * np.clip(-v[mouth] / 0.2, 0, 1))[:, None]
     teeth = mouth & (v < -0.15)
-    gap = (np.abs(np.sin(u * g.uniform(8, 11))) < 0.1)[..., None]
-    img = np.where(teeth[..., None], _bgr((228, 222, 205)) * np.where(gap, 0.7, 1.0), img)
+    gap = np.abs(np.sin(u[teeth] * g.uniform(8, 11))) < 0.1
+    img[teeth] = _bgr((228, 222, 205)) * np.where(gap, 0.7, 1.0)[:, None].astype(np.float32)
     return img
 
 
@@ -229,23 +230,25 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
 
     # Body: base colour + 3-D shading, median groove, root shadow, papillae.
     body_col = _bgr(_BODY_RGB[state.tongue_color]) * (1 + g_body.normal(0, 0.035, 3)).astype(np.float32)
-    shade = 1.0 - 0.22 * np.clip(np.abs(u), 0, 1) ** 3 - 0.05 * u
-    shade = shade - 0.07 * np.exp(-((u / 0.05) ** 2)) * np.clip((0.75 - v) / 0.3, 0, 1)
-    shade = shade * (0.2 + 0.8 * np.clip((v + 0.05) / 0.2, 0, 1) ** 0.8)
+    au = np.minimum(np.abs(u), 1)
+    shade = 1.0 - 0.22 * au * au * au - 0.05 * u
+    shade -= 0.07 * np.exp(-u * u * 400) * np.clip((0.75 - v) / 0.3, 0, 1)
+    shade *= 0.2 + 0.8 * np.sqrt(np.clip((v + 0.05) / 0.2, 0, 1))
     shade = shade * (1 + 0.04 * _smooth_noise(g_body, w, h, 6))
     body = body_col * shade[..., None]
-    dots = (g_body.random((h, w)) > 0.97) & ((np.abs(u) > 0.6) | (v > 0.75))
+    dots = (g_body.random((h, w), dtype=np.float32) > 0.97) & ((np.abs(u) > 0.6) | (v > 0.75))
     body[dots] *= np.array([0.8, 0.72, 1.02], np.float32)
 
     # Coating: density field (extent/opacity by thickness) * texture, colour by coat_color.
     opacity, wu, wv, vc, tex = _COAT_PARAMS[state.coat_thickness]
-    r2 = (u / wu) ** 2 + ((v - vc) / wv) ** 2
+    uw, vw = u / wu, (v - vc) / wv
+    r2 = uw * uw + vw * vw
     low, low2 = _smooth_noise(g_coat, w, h, 5), _smooth_noise(g_coat, w, h, 8)
-    grain = cv2.GaussianBlur(g_coat.standard_normal((h, w)).astype(np.float32), (3, 3), 0.8)
+    grain = cv2.GaussianBlur(g_coat.random((h, w), dtype=np.float32) * 3.4 - 1.7, (3, 3), 0.8)
     island_t = g_coat.uniform(0.1, 0.5)
     n_gloss = int(g_coat.integers(20, 40))
     gloss_uv = np.stack([g_coat.uniform(-0.6, 0.6, n_gloss), g_coat.uniform(0.15, 0.8, n_gloss)], -1)
-    dens = np.exp(-(r2**1.5)) * (1 + tex * low)
+    dens = np.exp(-r2 * np.sqrt(r2)) * (1 + tex * low)
     if state.coat_thickness == "少苔/无苔":  # peeled: only scattered islands of coating
         dens = dens * (low2 > island_t)
     if state.coat_thickness in ("厚", "腻"):
@@ -259,15 +262,16 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
         coat = _bgr(_COAT_GREY) * (1.15 - 0.45 * center)[..., None]
     else:
         coat = np.broadcast_to(_bgr(_COAT_WHITE if state.coat_color == "白" else _COAT_YELLOW), (h, w, 3))
-    coat = coat * (shade * (1 + 0.06 * low2))[..., None]
+    coat_shade = shade * (1 + 0.06 * low2)
     if state.coat_thickness == "腻":
-        coat = coat * (1 + 0.12 * grain)[..., None]
-    tongue = body * (1 - dens[..., None]) + coat * dens[..., None]
+        coat_shade *= 1 + 0.12 * grain
+    tongue = body + (coat * coat_shade[..., None] - body) * dens[..., None]
+    factor = np.ones((h, w), np.float32)  # multiplicative surface marks (fissures, tooth marks)
 
     # Fissures: dark thin random polylines on the central surface (drawn from their own stream).
     cracks = np.zeros((h, w), np.float32)
     halo = np.zeros((h, w), np.float32)
-    thick = max(1, round(geo.a / 55))
+    thick = max(1, round(geo.a / 40))
     n_cracks = int(g_fis.integers(3, 8))
     main = g_fis.random() < 0.6
     for i in range(n_cracks):
@@ -285,7 +289,8 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
         _polyline(halo, pts, thick + 3)
     if state.fissure:
         halo = cv2.GaussianBlur(halo, (5, 5), 1.2)
-        tongue = tongue * (1 - 0.62 * np.clip(cracks, 0, 1) - 0.18 * np.clip(halo, 0, 1))[..., None]
+        depth = np.clip(0.85 * cracks + 0.3 * halo, 0, 1)[..., None]  # cracks expose a dark-red body
+        tongue += (body_col * 0.3 - tongue) * depth
 
     # Tooth marks: shading arcs along each scalloped notch.
     if state.tooth_marks:
@@ -296,27 +301,29 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
             pts = geo.to_image(base_u - side * (d + 0.05) * np.cos(ang), vcn + r * np.sin(ang))
             _polyline(rim, pts, max(2, thick + 1))
         rim = cv2.GaussianBlur(rim, (5, 5), 1.5)
-        tongue = tongue * (1 - np.clip(rim, 0, 1)[..., None] * np.array([0.3, 0.3, 0.18], np.float32))
+        factor -= 0.25 * np.clip(rim, 0, 1)
 
     # Moist specular highlights (many glossy blobs for 腻, a broad sheen for peeled/mirror tongues).
     spec = np.zeros((h, w), np.float32)
-    n_hi = n_gloss if state.coat_thickness == "腻" else int(g_nui.integers(1, 4))
+    n_few = int(g_nui.integers(1, 4))
+    n_hi = n_gloss if state.coat_thickness == "腻" else n_few
     rad = max(1, round(geo.a / 60)) if state.coat_thickness == "腻" else max(2, round(geo.a / 18))
     for x, y in geo.to_image(gloss_uv[:n_hi, 0], gloss_uv[:n_hi, 1]):
         cv2.circle(spec, (int(x), int(y)), rad, 1.0, -1, cv2.LINE_AA)
     spec = cv2.GaussianBlur(spec, (0, 0), 1.0 + rad * 0.6)
     sheen = 0.55 if state.coat_thickness == "腻" else (0.35 if state.coat_thickness == "少苔/无苔" else 0.22)
-    tongue = tongue + (255 * sheen * np.clip(spec * 1.6, 0, 1))[..., None]
-
-    img = bg * (1 - alpha) + tongue * alpha
+    tongue = tongue * factor[..., None] + (255 * sheen * np.clip(spec * 1.6, 0, 1))[..., None]
+    img = bg + (tongue - bg) * alpha
     # Nuisances: lighting gradient, colour temperature, brightness, blur, noise, JPEG.
     phi = g_nui.uniform(0, 2 * np.pi)
     grad = 1 + g_nui.uniform(0, 0.3) * ((xs - w / 2) * np.cos(phi) + (ys - h / 2) * np.sin(phi)) / w
     temp = g_nui.uniform(-0.06, 0.06)
     gain = g_nui.uniform(0.88, 1.12)
-    img = img * (grad * gain)[..., None] * np.array([1 + temp, 1.0, 1 - temp], np.float32)
+    img *= (grad * gain)[..., None]
+    img *= np.array([1 + temp, 1.0, 1 - temp], np.float32)
     img = cv2.GaussianBlur(img, (0, 0), g_nui.uniform(0.4, 1.0))
-    img = img + g_nui.normal(0, g_nui.uniform(1.5, 4.5), (h, w, 1)).astype(np.float32)
+    sigma = g_nui.uniform(1.5, 4.5) * 3.46
+    img += (g_nui.random((h, w), dtype=np.float32) - 0.5)[..., None] * sigma
     out = np.clip(img, 0, 255).astype(np.uint8)
     quality = int(g_nui.integers(60, 93))
     ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
