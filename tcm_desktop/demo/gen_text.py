@@ -23,6 +23,8 @@ def chinese_number(n: int, *, liang: bool = False) -> str:
         return "两"
     if n < 10:
         return DIGITS[n]
+    if n >= 100:
+        return str(n)
     tens, ones = divmod(n, 10)
     head = "" if tens == 1 else DIGITS[tens]
     return head + "十" + (DIGITS[ones] if ones else "")

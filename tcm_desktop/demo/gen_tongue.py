@@ -99,8 +99,10 @@ def _compose(tb: TextBuilder, v: Vocab, truth: TongueState, out: TongueText) -> 
     rng = tb.rng
     headed = rng.random() < 0.15
     body_color = [
-        b for b in v.body_parts
-        if b["tongue_color"] == truth.tongue_color and b["fissure"] == b["tooth_marks"] == NOT_MENTIONED
+        b
+        for b in v.body_parts
+        if b["tongue_color"] == truth.tongue_color
+        and b["fissure"] == b["tooth_marks"] == NOT_MENTIONED
         and (not headed or not b["text"].startswith(("舌", "质")))
         and (headed or b["text"].startswith(("舌", "质")))
     ]
@@ -114,7 +116,8 @@ def _compose(tb: TextBuilder, v: Vocab, truth: TongueState, out: TongueText) -> 
         cracks = [b for b in v.body_parts if b["fissure"] == "有" and b["tongue_color"] == NOT_MENTIONED]
         pieces.append(("TONGUE_BODY", "crack", rng.choice(cracks)))
     coats = [
-        c for c in v.coat_parts
+        c
+        for c in v.coat_parts
         if _fits(c, truth, ("coat_color", "coat_thickness"))
         and (c["coat_color"], c["coat_thickness"]) != (NOT_MENTIONED, NOT_MENTIONED)
         and (headed != c["text"].startswith(("苔", "舌苔", "舌根", "少苔", "无苔", "剥苔")))
@@ -150,7 +153,8 @@ def _compose(tb: TextBuilder, v: Vocab, truth: TongueState, out: TongueText) -> 
 def _maybe_negated_features(tb: TextBuilder, truth: TongueState, out: TongueText) -> None:
     rng = tb.rng
     missing = [
-        (name, word) for name, word in (("tooth_marks", "齿痕"), ("fissure", "裂纹"))
+        (name, word)
+        for name, word in (("tooth_marks", "齿痕"), ("fissure", "裂纹"))
         if out.form[name] == NOT_MENTIONED and not getattr(truth, name) and rng.random() < 0.2
     ]
     if not missing:

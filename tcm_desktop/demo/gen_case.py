@@ -1,0 +1,148 @@
+"""One patient's clinical facts, drawn by walking the vocabulary's cross links.
+
+中医病名 -> 证候 -> 治法 -> 方剂 -> 药物+剂量, and the specialty's western diagnosis,
+drugs, examinations and procedures, so a record is clinically coherent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from tcm_desktop.demo.gen_vocab import RESERVED_FRAGMENTS, Vocab
+
+
+@dataclass(frozen=True)
+class Herb:
+    name: str  # as written
+    dose: str  # as written, with unit
+    note: str | None  # 先煎, 后下 ... written after the dose
+
+
+@dataclass
+class Case:
+    specialty: str
+    sex: str
+    age: int
+    tcm_disease: str  # as written
+    syndromes: list[str]
+    treatments: list[str]
+    formula: str
+    herbs: list[Herb]
+    wm_diseases: list[str]
+    wm_drugs: list[dict[str, Any]]
+    procedures: list[str]
+    acupoints: list[str]
+    symptoms: list[dict[str, Any]]
+    signs: list[dict[str, Any]]
+    negatives: list[str]
+    history_diseases: list[str]
+    exams: list[str]
+    onset: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def surface(rng: random.Random, entry: dict[str, Any], p_syn: float = 0.3) -> str:
+    """The term or, sometimes, one of its synonyms."""
+    syns = [s for s in entry.get("synonyms", ()) if len(s) > 2 or not s.isascii()]
+    if syns and rng.random() < p_syn:
+        return rng.choice(syns)
+    return str(entry["term"])
+
+
+def _dose(rng: random.Random, v: Vocab, herb: str, gram: str) -> tuple[str, str | None]:
+    entry = v.by_term.get(herb, {})
+    lo, hi = entry.get("dose_g") or (6, 15)
+    grams = rng.choice([g for g in (3, 5, 6, 9, 10, 12, 15, 18, 20, 24, 30, 45, 60) if lo <= g <= hi] or [lo])
+    if lo < 3 and rng.random() < 0.5:
+        grams_text = f"{rng.choice([x for x in (0.5, 1, 1.5, 2, 3) if lo <= x <= hi] or [lo]):g}"
+    else:
+        grams_text = str(grams)
+    note = entry.get("note")
+    usage = None
+    if note:
+        for word in ("先煎", "后下", "包煎", "烊化", "另煎", "冲服"):
+            if word in note:
+                usage = word
+                break
+    if rng.random() < 0.05 and grams % 3 == 0 and grams <= 30:
+        return f"{grams // 3}钱", usage
+    return f"{grams_text}{gram}", usage
+
+
+def draw_case(rng: random.Random, v: Vocab, specialty: str, gram: str) -> Case:
+    diseases = v.terms("TCM_DISEASE", specialty) or v.terms("TCM_DISEASE")
+    disease = rng.choice(diseases)
+    syndrome_names = [s for s in disease.get("syndromes", ()) if s in v.by_term] or [
+        rng.choice(v.terms("SYNDROME", specialty))["term"]
+    ]
+    syndrome = v.by_term[rng.choice(syndrome_names)]
+    syndromes = [surface(rng, syndrome, 0.35)]
+    if rng.random() < 0.12:
+        other = v.by_term.get(rng.choice(syndrome_names))
+        if other and other["term"] != syndrome["term"]:
+            syndromes.append(surface(rng, other, 0.35))
+    treat_names = list(syndrome.get("treatments", ())) or ["健脾益气"]
+    rng.shuffle(treat_names)
+    chosen = treat_names[: rng.choice((1, 2, 2))]
+    treatments = [surface(rng, v.by_term[t], 0.2) if t in v.by_term else t for t in chosen]
+    formula_names = [f for f in syndrome.get("formulas", ()) if f in v.by_term] or [
+        rng.choice(v.terms("FORMULA", specialty) or v.terms("FORMULA"))["term"]
+    ]
+    formula_entry = v.by_term[rng.choice(formula_names)]
+    formula = formula_entry["term"]
+    if rng.random() < 0.35 and formula_entry.get("variants"):
+        formula = rng.choice(formula_entry["variants"])
+    herb_names = [h for h in formula_entry.get("herbs", ()) if h in v.by_term]
+    extra = [h["term"] for h in rng.sample(v.terms("HERB"), 4)]
+    herb_names += [h for h in extra[: rng.choice((0, 1, 2, 3))] if h not in herb_names]
+    herbs: list[Herb] = []
+    for name in herb_names[:16]:
+        dose, note = _dose(rng, v, name, gram)
+        shown = name
+        syns = [s for s in v.by_term[name].get("synonyms", ()) if 2 <= len(s) <= 4]
+        if syns and rng.random() < 0.08:
+            shown = rng.choice(syns)
+        herbs.append(Herb(shown, dose, note))
+    wm_names = [w for w in disease.get("wm_diseases", ()) if w in v.by_term]
+    wm = [surface(rng, v.by_term[rng.choice(wm_names)], 0.25)] if wm_names else []
+    if rng.random() < 0.25:
+        wm.append(surface(rng, rng.choice(v.terms("WM_DISEASE", specialty) or v.terms("WM_DISEASE")), 0.2))
+    wm = list(dict.fromkeys(wm))
+    drugs = [d for d in v.terms("WM_DRUG", specialty) if d.get("regimens")]
+    wm_drugs = rng.sample(drugs, min(len(drugs), rng.choice((0, 0, 1, 1, 2))))
+    procedures = [t["term"] for t in v.terms("TREATMENT", specialty, "procedure")]
+    acupoints = [b["term"] for b in v.terms("BODY_PART", None, "acupoint")]
+    sym_pool = v.symptom_pool("SYM", specialty)
+    sign_pool = v.symptom_pool("SIGN", specialty)
+    banned = RESERVED_FRAGMENTS.get(specialty, ())
+    general_pool = [
+        s
+        for s in v.symptom_pool("SYM", "general")
+        if not any(b in f for f in (s["term"], *s.get("synonyms", ())) for b in banned)
+    ]
+    symptoms = rng.sample(sym_pool, min(len(sym_pool), rng.randint(1, 4)))
+    symptoms += rng.sample(general_pool, rng.randint(0, 2))
+    neg_pool = [s["term"] for s in sym_pool + general_pool if s not in symptoms]
+    others = [d["term"] for d in v.terms("WM_DISEASE", "general")]
+    exam_pool = [e["term"] for e in v.terms("EXAM", specialty) if e["term"] not in ("周径", "VAS评分", "体温")]
+    return Case(
+        specialty=specialty,
+        sex=rng.choice(("男", "女")),
+        age=rng.randint(18, 86),
+        tcm_disease=surface(rng, disease, 0.15),
+        syndromes=list(dict.fromkeys(syndromes)),
+        treatments=list(dict.fromkeys(treatments)),
+        formula=formula,
+        herbs=herbs,
+        wm_diseases=wm,
+        wm_drugs=wm_drugs,
+        procedures=rng.sample(procedures, min(len(procedures), rng.choice((0, 0, 1, 2)))),
+        acupoints=rng.sample(acupoints, rng.randint(2, 5)),
+        symptoms=symptoms,
+        signs=rng.sample(sign_pool, min(len(sign_pool), rng.randint(0, 3))),
+        negatives=rng.sample(neg_pool, min(len(neg_pool), rng.randint(1, 3))),
+        history_diseases=rng.sample(others, min(len(others), rng.choice((0, 0, 1, 2)))) if others else [],
+        exams=rng.sample(exam_pool, min(len(exam_pool), rng.randint(1, 4))),
+    )
