@@ -1,1 +1,72 @@
-"""store layer."""
+"""The store layer: the SQLite database, image files, audit log, import and export.
+
+No Qt and no torch here: stdlib ``sqlite3`` plus the domain types.
+
+    db = Database.open(Path("clinic.db"))
+    report = import_records(Path("notes.jsonl"), db)
+    stored = db.records.get("R0001")
+    db.annotations.save("R0001", spans, form, who="dr.li", verify=True)
+    export_records(db, "jsonl", Path("out.jsonl"))
+"""
+
+from tcm_desktop.store.annotations import AnnotationRepository, Correction
+from tcm_desktop.store.audit import AuditEntry, AuditLog
+from tcm_desktop.store.database import Database
+from tcm_desktop.store.encoding import decode_text
+from tcm_desktop.store.errors import (
+    DecodeError,
+    DuplicateRecordError,
+    ImageError,
+    InvalidRecordError,
+    RecordNotFoundError,
+    SchemaVersionError,
+    StoreError,
+)
+from tcm_desktop.store.exporters import EXPORTERS, FORMATS, RecordWriter, export_records
+from tcm_desktop.store.importers import (
+    READERS,
+    ImportedRecord,
+    ImportIssue,
+    ImportReport,
+    RecordReader,
+    import_records,
+    read_records,
+)
+from tcm_desktop.store.models import ModelRegistry, ModelVersion, TrainingRun, TrainingRunRepository
+from tcm_desktop.store.predictions import PredictionRepository
+from tcm_desktop.store.records import RecordRepository, RecordSummary, StoredRecord
+
+__all__ = [
+    "EXPORTERS",
+    "FORMATS",
+    "READERS",
+    "AnnotationRepository",
+    "AuditEntry",
+    "AuditLog",
+    "Correction",
+    "Database",
+    "DecodeError",
+    "DuplicateRecordError",
+    "ImageError",
+    "ImportIssue",
+    "ImportReport",
+    "ImportedRecord",
+    "InvalidRecordError",
+    "ModelRegistry",
+    "ModelVersion",
+    "PredictionRepository",
+    "RecordNotFoundError",
+    "RecordReader",
+    "RecordRepository",
+    "RecordSummary",
+    "RecordWriter",
+    "SchemaVersionError",
+    "StoreError",
+    "StoredRecord",
+    "TrainingRun",
+    "TrainingRunRepository",
+    "decode_text",
+    "export_records",
+    "import_records",
+    "read_records",
+]

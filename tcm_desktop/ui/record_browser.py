@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from tcm_desktop.domain import RecordStatus
+from tcm_desktop.domain import RecordStatus, TcmError
 
 DEFAULT_PAGE_SIZE = 500
 
@@ -49,11 +49,13 @@ class BrowserEvents:
     ``changed()``: the filter, the page, the page's rows or the counts changed.
     ``selection_changed(record_id | None)``: another record (or none) is selected;
     ``RecordBrowser.current`` already holds it when observers are called.
+    ``failed(message)``: the database could not answer (the state is unchanged).
     """
 
     def __init__(self) -> None:
         self.changed = Event()
         self.selection_changed = Event()
+        self.failed = Event()
 
 
 class RecordSummaryLike(Protocol):
@@ -196,36 +198,47 @@ class RecordBrowser:
 
         The selected record stays selected when it is still on the page;
         otherwise the first row (or nothing, on an empty page) is selected.
+        A database error is reported on ``events.failed``.
         """
         f = self._filter
         query = {"search": f.search or None, "specialty": f.specialty, "status": f.status}
-        self._total = self._records.count(**query)
-        self._total_all = self._records.count() if f != RecordFilter() else self._total
-        if self._page and self._page * self._page_size >= self._total:
-            self._page = self.page_count - 1
-        self._summaries = tuple(self._records.list(**query, limit=self._page_size, offset=self._page * self._page_size))
+        try:
+            total = self._records.count(**query)
+            total_all = self._records.count() if f != RecordFilter() else total
+            page = min(self._page, max(0, -(-total // self._page_size) - 1))
+            rows = tuple(self._records.list(**query, limit=self._page_size, offset=page * self._page_size))
+        except TcmError as exc:
+            self.events.failed.emit(str(exc))
+            return
+        self._total, self._total_all, self._page, self._summaries = total, total_all, page, rows
         self.events.changed.emit()
         keep = self.row_of(self._selected_id) is not None
         self.select(self._selected_id if keep else (self._summaries[0].id if self._summaries else None))
 
     # -- selection ---------------------------------------------------------
-    def select(self, record_id: str | None) -> None:
-        """Show ``record_id`` (it need not be on the current page); None clears.
+    def select(self, record_id: str | None) -> bool:
+        """Select ``record_id`` (it need not be on the current page); None clears.
 
-        Raises whatever the repository raises for an unknown id; the
-        selection is unchanged then.
+        Returns False, with the selection unchanged and the reason on
+        ``events.failed``, when the database cannot give the record.
         """
         if record_id == self._selected_id and (record_id is None or self._current is not None):
-            return
-        current = self._records.get(record_id) if record_id is not None else None
+            return True
+        try:
+            current = self._records.get(record_id) if record_id is not None else None
+        except TcmError as exc:
+            self.events.failed.emit(str(exc))
+            return False
         self._selected_id, self._current = record_id, current
         self.events.selection_changed.emit(record_id)
+        return True
 
     def reload_current(self) -> None:
         """Read the selected record again (after it was changed) and tell observers."""
-        if self._selected_id is not None:
-            self._current = self._records.get(self._selected_id)
-            self.events.selection_changed.emit(self._selected_id)
+        record_id, self._current = self._selected_id, None
+        if record_id is not None and not self.select(record_id):
+            self._selected_id = None
+            self.events.selection_changed.emit(None)
 
     def select_next(self) -> None:
         self._step(1)

@@ -1,0 +1,153 @@
+"""The SQLite database: opening, migrations, transactions, and the repositories.
+
+One :class:`Database` wraps one ``sqlite3`` connection in autocommit mode;
+writes go through :meth:`Database.transaction` (``BEGIN IMMEDIATE`` so a
+writer waits for the lock up front instead of failing half way). A
+``Database`` belongs to the thread that opened it; a worker thread opens its
+own on the same file (WAL lets readers and one writer work side by side).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tcm_desktop.store.annotations import AnnotationRepository
+from tcm_desktop.store.audit import AuditLog
+from tcm_desktop.store.errors import SchemaVersionError, StoreError
+from tcm_desktop.store.migrations import load_migrations
+from tcm_desktop.store.models import ModelRegistry, TrainingRunRepository
+from tcm_desktop.store.predictions import PredictionRepository
+from tcm_desktop.store.records import RecordRepository
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """An open TCM Desktop database file and the folder that holds its images."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, data_dir: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.data_dir = data_dir
+        self._savepoints = 0
+        self.audit = AuditLog(self)
+        self.records = RecordRepository(self)
+        self.annotations = AnnotationRepository(self)
+        self.predictions = PredictionRepository(self)
+        self.models = ModelRegistry(self)
+        self.training_runs = TrainingRunRepository(self)
+
+    @classmethod
+    def open(cls, path: Path, data_dir: Path | None = None) -> Database:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+        ``data_dir`` is where image files are kept; it defaults to
+        ``<db stem>_data`` beside the database file.
+        """
+        path = Path(path).resolve()
+        data_dir = Path(data_dir).resolve() if data_dir is not None else path.with_name(f"{path.stem}_data")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        try:
+            _configure(conn, path)
+            _migrate(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, data_dir)
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ``ROLLBACK`` on any exception.
+
+        Nested use becomes a savepoint, so a repository method called inside
+        a caller's transaction joins it and its failure undoes only its part.
+        """
+        conn = self.conn
+        if conn.in_transaction:
+            self._savepoints += 1
+            name = f"sp{self._savepoints}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._savepoints -= 1
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the database {self.path.name} is busy or locked: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"could not save to {self.path.name}: {exc}") from exc
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a TCM Desktop database (or it is damaged): {exc}") from exc
+    if str(mode).lower() != "wal":
+        raise StoreError(f"cannot use write-ahead logging for {path} (journal mode {mode}); is it on a network drive?")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    migrations = load_migrations()
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > len(migrations):
+        raise SchemaVersionError(
+            f"{path.name} was written by a newer version of TCM Desktop (schema {current}, "
+            f"this version knows up to {len(migrations)}); please update the program"
+        )
+    for migration in migrations[current:]:
+        # executescript commits anything pending first, so the transaction is
+        # part of the script; the version bump commits with the tables.
+        script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;\n"
+        try:
+            conn.executescript(script)
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"could not upgrade {path.name} with {migration.name}: {exc}") from exc

@@ -1,0 +1,233 @@
+"""The main window: builds the panels around a RecordBrowser and wires them; nothing else.
+
+Left: the record list. Centre: the record text with the legend under it.
+Right: the tongue photo above the structured form.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+
+from tcm_desktop.domain import Schema, TcmError
+from tcm_desktop.store import Database
+from tcm_desktop.ui.form_view import FormView
+from tcm_desktop.ui.image_view import ImagePanel
+from tcm_desktop.ui.names import specialty_name, status_name
+from tcm_desktop.ui.record_browser import RecordBrowser
+from tcm_desktop.ui.record_list import RecordListPanel
+from tcm_desktop.ui.text_view import TextPanel
+
+ORGANIZATION = "TCM Desktop"
+APPLICATION = "TCM Desktop"
+DEFAULT_SIZE = (1400, 860)
+STATUS_MESSAGE_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """Browse the records of ``db``; ``schema`` gives labels, colours and form fields.
+
+    ``record_shown(record_id)`` is emitted once a record's text, photo and form
+    are on screen: from the event loop, after the views have been laid out, and
+    only for the record still selected then. The caller keeps owning ``db``; a database opened through
+    File > Open is owned (and closed) by the window.
+    """
+
+    record_shown = Signal(str)
+
+    def __init__(
+        self, db: Database, schema: Schema, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._owned_db: Database | None = None
+        self._schema = schema
+        self._settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+        self._shown_id: str | None = None
+        self._shown_timer = QTimer(self)
+        self._shown_timer.setSingleShot(True)
+        self._shown_timer.setInterval(0)
+        self._shown_timer.timeout.connect(self._emit_record_shown)
+
+        self.browser = RecordBrowser(db.records)
+        self.record_list = RecordListPanel(self.browser, schema)
+        self.text_panel = TextPanel(schema)
+        self.image_panel = ImagePanel()
+        self.form_view = FormView(schema)
+        self._build_layout()
+        self._build_menus()
+        self._build_status_bar()
+
+        self.browser.events.changed.connect(self._update_counts)
+        self.browser.events.selection_changed.connect(self._show_selected)
+        self.browser.events.failed.connect(self._show_failure)
+        self._show_database()
+        self._restore_settings()
+        self.browser.refresh()
+        self.record_list.table.setFocus()
+
+    @property
+    def database(self) -> Database:
+        return self._db
+
+    # -- building ----------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.setObjectName("right_splitter")
+        self.right_splitter.addWidget(self.image_panel)
+        self.right_splitter.addWidget(self.form_view)
+        self.right_splitter.setSizes([340, 460])
+
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.setObjectName("main_splitter")
+        self.main_splitter.addWidget(self.record_list)
+        self.main_splitter.addWidget(self.text_panel)
+        self.main_splitter.addWidget(self.right_splitter)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([300, 680, 420])
+        for splitter in (self.main_splitter, self.right_splitter):
+            splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.main_splitter)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.open_action = QAction(self.tr("打开数据库(&O)…"), self)
+        self.open_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
+        self.open_action.triggered.connect(self._ask_open_database)
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction(self.tr("退出(&Q)"), self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        view_menu = self.menuBar().addMenu(self.tr("视图(&V)"))
+        self.refresh_action = QAction(self.tr("刷新列表(&R)"), self)
+        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.refresh_action.triggered.connect(self.browser.refresh)
+        view_menu.addAction(self.refresh_action)
+        view_menu.addSeparator()
+        view_menu.addActions(self.image_panel.view_actions())
+
+        self.find_action = QAction(self.tr("搜索"), self)
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self._focus_search)
+        self.addAction(self.find_action)
+
+    def _build_status_bar(self) -> None:
+        self.count_label = QLabel()
+        self.model_label = QLabel()
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+    # -- public --------------------------------------------------------------
+    def select_record(self, record_id: str) -> bool:
+        """Show ``record_id`` and emit ``record_shown`` once it is on screen, even when it
+        already was (the window opens on the first record); False, with the reason in
+        the status bar, when it cannot be read."""
+        if record_id == self.browser.selected_id:
+            self.browser.reload_current()
+            return self.browser.selected_id == record_id
+        return self.browser.select(record_id)
+
+    def open_database(self, path: Path) -> bool:
+        """Browse the database at ``path`` instead; False (after telling the user) on failure."""
+        try:
+            db = Database.open(Path(path))
+        except TcmError as exc:
+            QMessageBox.critical(self, self.tr("无法打开数据库"), str(exc))
+            return False
+        previous = self._owned_db
+        self._db, self._owned_db = db, db
+        self._show_database()
+        self.browser.set_source(db.records)
+        if previous is not None:
+            previous.close()
+        return True
+
+    def save_settings(self) -> None:
+        settings = self._settings
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        settings.setValue("main_window/main_splitter", self.main_splitter.saveState())
+        settings.setValue("main_window/right_splitter", self.right_splitter.saveState())
+        settings.sync()
+
+    # -- slots -----------------------------------------------------------------
+    def _show_database(self) -> None:
+        self.setWindowTitle(self.tr("{0} — 中医病历结构化").format(self._db.path.name))
+        try:
+            model = self._db.models.active()
+        except TcmError:
+            model = None
+        if model is None:
+            self.model_label.setText(self.tr("无模型"))
+        else:
+            self.model_label.setText(self.tr("模型 {0}").format(model.version))
+
+    def _update_counts(self) -> None:
+        self.count_label.setText(self.tr("共 {0} 条记录").format(self.browser.total_all))
+
+    def _show_selected(self, record_id: str | None) -> None:
+        stored = self.browser.current
+        if record_id is None or stored is None:
+            self._shown_id = None
+            self.text_panel.clear_record()
+            self.image_panel.show_image(None)
+            self.form_view.clear_record()
+            return
+        record = stored.record
+        header = "　".join((record.id, specialty_name(self._schema, record.specialty), status_name(stored.status)))
+        self.text_panel.show_record(record, header)
+        self.image_panel.show_image(stored.image_path)
+        self.form_view.show_record(record)
+        self._shown_id = record.id
+        self._shown_timer.start()
+
+    def _emit_record_shown(self) -> None:
+        if self._shown_id is not None and self._shown_id == self.browser.selected_id:
+            self.record_shown.emit(self._shown_id)
+
+    def _show_failure(self, message: str) -> None:
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
+    def _ask_open_database(self) -> None:
+        start = str(self._db.path.parent)
+        path, _filter = QFileDialog.getOpenFileName(
+            self, self.tr("打开数据库"), start, self.tr("数据库 (*.sqlite *.sqlite3 *.db);;所有文件 (*)")
+        )
+        if path:
+            self.open_database(Path(path))
+
+    def _focus_search(self) -> None:
+        self.record_list.search_edit.setFocus()
+        self.record_list.search_edit.selectAll()
+
+    # -- settings ----------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        settings = self._settings
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(*DEFAULT_SIZE)
+        for key, restore in (
+            ("main_window/state", self.restoreState),
+            ("main_window/main_splitter", self.main_splitter.restoreState),
+            ("main_window/right_splitter", self.right_splitter.restoreState),
+        ):
+            value = settings.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                restore(value)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        if self._owned_db is not None:
+            self._owned_db.close()
+            self._owned_db = None
+        super().closeEvent(event)
