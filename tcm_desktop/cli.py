@@ -15,6 +15,12 @@ from tcm_desktop.domain import TcmError
 
 EXIT_OK, EXIT_WITH_ISSUES, EXIT_FAILED = 0, 1, 2
 
+# Commands that live in the training module (importable without the GUI); they
+# parse their own arguments. "module:function" taking argv and returning a status.
+DELEGATED = {
+    "evaluate": ("training.evaluation:evaluate_main", "score predictions against gold (strict spans, form fields)"),
+}
+
 
 class _Progress:
     """A tqdm bar on stderr, created on the first report (tqdm is optional at run time)."""
@@ -100,10 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["jsonl", "json", "csv", "bio"], default="jsonl")
     exp.add_argument("--out", required=True, help="output file")
     exp.set_defaults(handler=_cmd_export)
+
+    for name, (_, help_text) in DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
+def _run_delegated(name: str, argv: Sequence[str]) -> int:
+    import importlib
+
+    module_name, function_name = DELEGATED[name][0].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        print(f"tcm {name}: the training module is not installed ({exc}); install the 'train' extra", file=sys.stderr)
+        return EXIT_FAILED
+    return int(getattr(module, function_name)(list(argv)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        return _run_delegated(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
