@@ -35,9 +35,9 @@ class _Progress:
                 from tqdm import tqdm
             except ImportError:  # the bar is a nicety, never a reason to fail
                 return
-            self._bar = tqdm(total=total, desc=self._description, unit="rec", file=sys.stderr, leave=False)
-        self._bar.n = done
-        self._bar.refresh()
+            # disable=None: no bar when stderr is not a terminal (logs, CI)
+            self._bar = tqdm(total=total, desc=self._description, unit="rec", file=sys.stderr, disable=None)
+        self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -28,6 +28,16 @@ class DemoSummary:
     mean_chars: float = 0.0
     over_5000: int = 0
 
+    def __str__(self) -> str:
+        specialties = ", ".join(f"{k} {v}" for k, v in sorted(self.specialties.items()))
+        return (
+            f"wrote {self.records} records to {self.jsonl} and their photos to {self.images}/\n"
+            f"specialties: {specialties}\n"
+            f"length: {self.min_chars}-{self.max_chars} characters (mean {self.mean_chars:.0f}), "
+            f"{self.over_5000} over 5,000\n"
+            f"categories: {len(self.labels)}, spans: {sum(self.labels.values())}"
+        )
+
 
 def image_seed(seed: int, index: int) -> int:
     """The photo's seed for record ``index``: deterministic, distinct per record and corpus seed."""
