@@ -53,6 +53,11 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 @dataclass(frozen=True)
+def _json_reason(exc: json.JSONDecodeError) -> str:
+    # json's messages end in "starting at" for strings; the column follows in our words
+    return f"not valid JSON: {exc.msg.removesuffix(' at')} (column {exc.colno})"
+
+
 class ImportIssue:
     """One thing that could not be imported: ``where`` (``file.jsonl:17``,
     ``notes/R3.txt``), ``what`` (the record id, or ``line``/``file``/a column)
@@ -167,7 +172,7 @@ class JsonlReader(_TextFileReader):
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield ImportIssue(where, "line", f"not valid JSON ({exc.msg} at column {exc.colno})")
+                yield ImportIssue(where, "line", _json_reason(exc))
                 continue
             yield _record_item(raw, path.parent, where, encoding)
 
@@ -180,7 +185,7 @@ class JsonReader(_TextFileReader):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield ImportIssue(f"{path.name}:{exc.lineno}", "file", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            yield ImportIssue(f"{path.name}:{exc.lineno}", "file", _json_reason(exc))
             return
         if isinstance(doc, Mapping) and isinstance(doc.get("records"), list):
             doc = doc["records"]
