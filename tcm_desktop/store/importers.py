@@ -52,12 +52,12 @@ if TYPE_CHECKING:
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-@dataclass(frozen=True)
 def _json_reason(exc: json.JSONDecodeError) -> str:
     # json's messages end in "starting at" for strings; the column follows in our words
     return f"not valid JSON: {exc.msg.removesuffix(' at')} (column {exc.colno})"
 
 
+@dataclass(frozen=True)
 class ImportIssue:
     """One thing that could not be imported: ``where`` (``file.jsonl:17``,
     ``notes/R3.txt``), ``what`` (the record id, or ``line``/``file``/a column)
