@@ -18,6 +18,9 @@ EXIT_OK, EXIT_WITH_ISSUES, EXIT_FAILED = 0, 1, 2
 # Commands that live in the training module (importable without the GUI); they
 # parse their own arguments. "module:function" taking argv and returning a status.
 DELEGATED = {
+    "train": ("training.cli:train_main", "train the text tagger (torch; the 'train' extra)"),
+    "predict": ("training.cli:predict_main", "predict spans with a PyTorch checkpoint"),
+    "describe-model": ("training.cli:describe_main", "print what a checkpoint says about itself"),
     "evaluate": ("training.evaluation:evaluate_main", "score predictions against gold (strict spans, form fields)"),
 }
 
