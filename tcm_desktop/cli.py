@@ -21,6 +21,7 @@ DELEGATED = {
     "train": ("training.cli:train_main", "train the text tagger (torch; the 'train' extra)"),
     "predict": ("training.cli:predict_main", "predict spans with a PyTorch checkpoint"),
     "describe-model": ("training.cli:describe_main", "print what a checkpoint says about itself"),
+    "export-model": ("training.bundle:export_model_main", "build a model bundle (INT8 ONNX, manifest)"),
     "evaluate": ("training.evaluation:evaluate_main", "score predictions against gold (strict spans, form fields)"),
 }
 

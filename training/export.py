@@ -21,6 +21,8 @@ quantisation handles.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -32,7 +34,7 @@ import torch
 from onnx import TensorProto, helper
 from torch import Tensor, nn
 
-from training.model import Tagger
+from training.model import Tagger, TaggerConfig
 
 INPUT_IDS, ATTENTION_MASK, LEXICON, EMISSIONS = "input_ids", "attention_mask", "lexicon", "emissions"
 _BATCH, _LENGTH = "batch", "length"
@@ -99,7 +101,34 @@ def _name_dynamic_axes(graph: onnx.GraphProto) -> None:
 
 
 def export_onnx(model: Tagger, path: Path, metadata: Mapping[str, str], opset: int = 17) -> None:
-    """Write ``model``'s emissions graph to ``path`` with ``metadata`` as metadata_props."""
+    """Write ``model``'s emissions graph to ``path`` with ``metadata`` as metadata_props.
+
+    The export runs in a fresh interpreter: in torch 2.14 + transformers 5 a
+    second dynamo export in one process pins the length axis to the example's
+    (position ids and masks fixed at 8 characters), whatever was reset.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        job = Path(tmp) / "job.pt"
+        # parametrised modules only serialise through state_dict; the CRF penalties are buffers in it
+        payload = {
+            "config": model.config.to_dict(),
+            "state": model.state_dict(),
+            "path": str(path),
+            "metadata": dict(metadata),
+            "opset": opset,
+        }
+        torch.save(payload, job)
+        result = subprocess.run(
+            [sys.executable, "-m", "training.export", str(job)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+    if result.returncode != 0:
+        raise ExportError(f"ONNX export failed: {result.stderr.strip()[-2000:]}")
+
+
+def _export_here(model: Tagger, path: Path, metadata: Mapping[str, str], opset: int) -> None:
     model = model.eval()
     example = _example_inputs(model)
     names = [INPUT_IDS, ATTENTION_MASK, LEXICON][: len(example)]
@@ -159,3 +188,14 @@ def check_onnx(model: Tagger, path: Path, sample_batch: Mapping[str, Tensor]) ->
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (actual,) = session.run([EMISSIONS], feeds)
     return float(np.abs(expected - actual).max())
+
+
+if __name__ == "__main__":  # the child process of export_onnx
+    job = torch.load(sys.argv[1], weights_only=False)
+    child = Tagger(TaggerConfig.from_dict(job["config"]))
+    child.load_state_dict(job["state"])
+    try:
+        _export_here(child, Path(job["path"]), job["metadata"], job["opset"])
+    except ExportError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,87 @@
+"""A bundle built from a real (tiny) checkpoint: INT8 ONNX, CRF scores, manifest with hashes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from tcm_desktop.inference.lexicon import Lexicon  # noqa: E402
+from tcm_desktop.inference.tokenizer import CharTokenizer  # noqa: E402
+from training.bundle import build_bundle, sha256_of  # noqa: E402
+from training.trainer import TrainConfig, Trainer  # noqa: E402
+
+TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "lstm_hidden": 16}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bundle-run")
+    data = folder / "d.jsonl"
+    rows = [
+        {
+            "id": f"R{i}",
+            "text": f"腹痛{i}天，党参15g",
+            "spans": [
+                {"start": 0, "end": 2, "label": "SYM"},
+                {"start": 5 + len(str(i)), "end": 7 + len(str(i)), "label": "HERB"},
+            ],
+        }
+        for i in range(12)
+    ]
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    config = TrainConfig(
+        train=[str(data)],
+        dev=str(data),
+        out=str(folder / "run"),
+        model_overrides=TINY,
+        epochs=1,
+        threads=1,
+        batch_size=4,
+    )
+    return Trainer(config).run()
+
+
+def test_bundle_is_int8_self_describing_and_hashed(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    manifest = build_bundle(checkpoint, out, name="tiny", version="0.0.1", metrics={"f1": 0.5})
+    assert set(manifest["files"]) == {"text.onnx", "crf.npz", "vocab.txt", "lexicon.tsv", "manifest.json"} - {
+        "manifest.json"
+    }
+    for name, digest in manifest["files"].items():
+        assert sha256_of(out / name) == digest
+    assert "DynamicQuantizeLSTM" in manifest["text_model"]["ops"]
+    assert manifest["labels"] == ["HERB", "SYM"] and manifest["metrics"] == {"f1": 0.5}
+    on_disk = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["version"] == "0.0.1"
+
+    session = ort.InferenceSession(str(out / "text.onnx"), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta["labels"]) == ["HERB", "SYM"] and meta["tag_scheme"] == "BIO"
+    text = "腹痛3天，党参15g"
+    tokenizer = CharTokenizer.from_vocab_file(out / "vocab.txt")
+    lexicon = Lexicon.load(out / "lexicon.tsv")
+    ids = tokenizer.encode(text)[None, :]
+    feeds = {
+        "input_ids": ids,
+        "attention_mask": np.ones_like(ids),
+        "lexicon": lexicon.features(text)[None].astype(np.float32),
+    }
+    (emissions,) = session.run(None, feeds)
+    crf = np.load(out / "crf.npz")
+    assert emissions.shape == (1, len(text), len(manifest["tags"]))
+    assert crf["transitions"].shape == (len(manifest["tags"]), len(manifest["tags"]))
+
+
+def test_rebuilding_replaces_the_folder(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    build_bundle(checkpoint, out, version="1")
+    (out / "stray.txt").write_text("left over")
+    build_bundle(checkpoint, out, version="2")
+    assert not (out / "stray.txt").exists()
