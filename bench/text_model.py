@@ -115,10 +115,10 @@ def _base(data: Path, out: Path, **changes: object) -> TrainConfig:
         out=str(out),
         dev_fraction=0.1,
         max_chars=256,
-        epochs=30,
-        patience=4,
+        epochs=20,
+        patience=3,
         batch_size=16,
-        lr=5e-4,
+        lr=1e-3,
         seed=13,
     )
     for key, value in changes.items():

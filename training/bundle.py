@@ -132,6 +132,8 @@ def build_bundle(
         if lexicon is not None:
             shutil.copyfile(resource_path("lexicon", "tcm_lexicon.tsv"), staging / LEXICON_FILE)
         ops = quantised_op_types(text_path)
+        if quantise and "LSTM" in ops:
+            raise TcmError("INT8 quantisation left the LSTM in FP32 (its weights are not initializers)")
         files = sorted(p.name for p in staging.iterdir())
         manifest = {
             "format": MANIFEST_FORMAT,

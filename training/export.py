@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxscript.optimizer
 import torch
 from onnx import TensorProto, helper
 from torch import Tensor, nn
@@ -158,6 +159,10 @@ def _export_here(model: Tagger, path: Path, metadata: Mapping[str, str], opset: 
         finally:
             quiet.setLevel(level)
         proto = onnx.load(str(raw))
+    # The exporter folds constants only up to 262,144 elements, so the student's LSTM weights
+    # (forward and backward concatenated at run time) stay computed; fold them into
+    # initializers, or dynamic INT8 quantisation cannot reach the LSTM.
+    proto = onnxscript.optimizer.optimize(proto, input_size_limit=1 << 26, output_size_limit=1 << 26)
     _add_sequence_lens(proto.graph)
     _name_dynamic_axes(proto.graph)
     del proto.metadata_props[:]
