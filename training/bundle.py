@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import shutil
 import sys
@@ -30,6 +29,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from tcm_desktop.domain import TcmError
 from tcm_desktop.inference.lexicon import Lexicon
 from tcm_desktop.resources import resource_path
+from tcm_desktop.store.images import sha256_of
 from training.checkpoint import Checkpoint
 from training.export import check_onnx, export_onnx
 from training.vocab import encode_text, make_tokenizer_from_tokens
@@ -43,14 +43,6 @@ TEXT_MODEL, CRF_FILE, VOCAB_FILE, LEXICON_FILE, MANIFEST = (
     "lexicon.tsv",
     "manifest.json",
 )
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def quantised_op_types(path: Path) -> list[str]:

@@ -8,7 +8,6 @@ teacher checkpoint, and writes ``last.pt`` (every epoch, resumable) and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -24,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from tcm_desktop.inference.lexicon import Lexicon
+from tcm_desktop.store.images import sha256_of
 from training.batches import Augment, encode_windows, iterate_batches
 from training.checkpoint import Checkpoint
 from training.data import Example, label_set, load_examples, map_labels, split, windows
@@ -81,13 +81,7 @@ def _seed_everything(seed: int) -> None:
 
 
 def _file_digest(path: Path) -> str:
-    if not path.is_file():
-        return ""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return sha256_of(path)[:16] if path.is_file() else ""
 
 
 def _load(paths: list[str], label_map: dict[str, str | None]) -> tuple[list[Example], list[dict[str, Any]]]:

@@ -14,7 +14,8 @@ import onnxruntime as ort  # noqa: E402
 
 from tcm_desktop.inference.lexicon import Lexicon  # noqa: E402
 from tcm_desktop.inference.tokenizer import CharTokenizer  # noqa: E402
-from training.bundle import build_bundle, sha256_of  # noqa: E402
+from tcm_desktop.store.images import sha256_of  # noqa: E402
+from training.bundle import build_bundle  # noqa: E402
 from training.trainer import TrainConfig, Trainer  # noqa: E402
 
 TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "lstm_hidden": 16}
