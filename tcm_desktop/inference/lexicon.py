@@ -20,7 +20,7 @@ from typing import Any
 import ahocorasick
 import numpy as np
 
-from tcm_desktop.domain.errors import TcmError
+from tcm_desktop.inference.errors import LexiconError
 from tcm_desktop.resources import resource_path
 
 # The shipped type set, in feature order. A lexicon file names its own types
@@ -48,10 +48,6 @@ _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstu
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 Match = tuple[int, int, str, str]  # start, end (exclusive), type, term
-
-
-class LexiconError(TcmError):
-    """The lexicon file is missing or malformed."""
 
 
 def content_version(entries: Iterable[tuple[str, str]], types: Sequence[str]) -> str:
