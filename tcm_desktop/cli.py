@@ -19,6 +19,7 @@ EXIT_OK, EXIT_WITH_ISSUES, EXIT_FAILED = 0, 1, 2
 # parse their own arguments. "module:function" taking argv and returning a status.
 DELEGATED = {
     "train": ("training.cli:train_main", "train the text tagger (torch; the 'train' extra)"),
+    "pretrain": ("training.pretrain:pretrain_main", "MLM-pretrain the encoder on unlabelled text"),
     "predict": ("training.cli:predict_main", "predict spans with a PyTorch checkpoint"),
     "describe-model": ("training.cli:describe_main", "print what a checkpoint says about itself"),
     "export-model": ("training.bundle:export_model_main", "build a model bundle (INT8 ONNX, manifest)"),

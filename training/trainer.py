@@ -124,16 +124,18 @@ class Trainer:
             train_examples, dev_examples = split(train_examples, cfg.dev_fraction, cfg.seed)
         self.train_examples, self.dev_examples = train_examples, dev_examples
         self.init = Checkpoint.load(Path(cfg.init_from)) if cfg.init_from else None
-        if self.init is not None and self.init.labels:
-            # fine-tuning keeps the model's vocabulary and label set (its output layer and CRF)
-            self.labels = list(self.init.labels)
+        found = label_set(train_examples + dev_examples)
+        if self.init is None:
+            self.labels = found
+            self.vocab = build_vocab((e.text for e in train_examples), extra=base_characters())
+        else:
+            # starting from a model keeps its vocabulary; fine-tuning a tagger also keeps its
+            # label set (output layer and CRF); an MLM-pretrained encoder has none yet
             self.vocab = list(self.init.vocab)
-            unknown = set(label_set(train_examples + dev_examples)) - set(self.labels)
+            self.labels = list(self.init.labels) or found
+            unknown = set(found) - set(self.labels)
             if unknown:
                 raise ValueError(f"the data has labels the model {cfg.init_from} lacks: {sorted(unknown)}")
-        else:
-            self.labels = label_set(train_examples + dev_examples)
-            self.vocab = build_vocab((e.text for e in train_examples), extra=base_characters())
         self.scheme = TagScheme(cfg.tag_scheme, self.labels)
         self.tokenizer = make_tokenizer_from_tokens(self.vocab)
         self.pad_id = self.vocab.index("[PAD]")
