@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tcm_desktop.demo.gen_exam import exam_extras, progress
 from tcm_desktop.demo.gen_fields import FIELDS, trajectory
 from tcm_desktop.demo.gen_sections import Writer
 from tcm_desktop.demo.gen_text import TextBuilder
@@ -104,7 +105,7 @@ def write_long_note(r: _Record) -> TextBuilder:
         tb.raw(" " + rng.choice(DAY_TITLES) + "\n")
         w.numbering = 0
         now, exam = _field_writers(r, tb, paths, day)
-        _section(r, w, "日常病程记录", "患者诉", lambda now=now: _day_complaint(w, now))
+        _section(r, w, "日常病程记录", "患者诉", lambda now=now, day=day: _day_complaint(w, now, day))
         _section(r, w, "日常病程记录", "查体", lambda exam=exam: _day_exam(w, exam))
         if rng.random() < 0.5:
             _section(r, w, "日常病程记录", "舌脉", lambda: tb.raw(rng.choice(("舌脉同前", "舌脉象同前", "同前"))))
@@ -159,6 +160,13 @@ def _differential(w: Writer) -> None:
     tb.raw("需与")
     tb.ent(other["term"], "WM_DISEASE")
     tb.raw("相鉴别，根据病史及检查结果可资鉴别")
+    if w.rng.random() < 0.5:
+        tb.p("，")
+        tb.raw("暂")
+        tb.ent("排除", "NEGATION")
+        mine = {w.v.canonical.get(d, d) for d in w.case.wm_diseases}
+        others = [d["term"] for d in w.v.terms("WM_DISEASE", w.case.specialty) if d["term"] not in mine]
+        tb.ent(w.rng.choice(others), "WM_DISEASE")
     w.end()
 
 
@@ -172,24 +180,17 @@ def _plan(w: Writer) -> None:
     w.orders()
 
 
-def _day_complaint(w: Writer, now: list[Any]) -> None:
-    tb = w.tb
-    rng = w.rng
-    tb.raw(rng.choice(("患者", "今日患者诉", "患者自诉", "")))
-    w.symptoms(w.case.symptoms[: rng.randint(1, 2)])
-    tb.ent(rng.choice(("减轻", "好转", "较前缓解", "较前减轻", "明显好转")), "SEVERITY")
-    for write in now:
-        w.sep()
-        write()
-    w.sep()
-    w.filler(rng.randint(1, 3))
-    w.end()
+def _day_complaint(w: Writer, now: list[Any], day: int) -> None:
+    progress(w, day, now)
 
 
 def _day_exam(w: Writer, exam: list[Any]) -> None:
     if w.case.specialty != "respiratory" or w.rng.random() < 0.5:
         w.vitals(None)
     w.filler(1)
+    if w.rng.random() < 0.4:
+        w.sep()
+        exam_extras(w)
     for write in exam:
         w.sep()
         write()

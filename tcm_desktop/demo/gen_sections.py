@@ -7,8 +7,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from tcm_desktop.demo import gen_exam
 from tcm_desktop.demo.gen_case import Case, surface
 from tcm_desktop.demo.gen_fields import write_state
+from tcm_desktop.demo.gen_phrases import modified, negated_symptoms, result, time
 from tcm_desktop.demo.gen_text import TextBuilder, chinese_number
 from tcm_desktop.demo.gen_tongue import TongueText, write_pulse, write_tongue
 from tcm_desktop.demo.gen_vocab import Vocab
@@ -67,6 +69,7 @@ class Writer:
     truth: TongueState
     notes: Notes
     numbering: int = 0
+    in_complaint: bool = False
     decoration: str = "{h}："
     base: datetime.date | None = None
 
@@ -104,6 +107,11 @@ class Writer:
 
     def time_span(self, kind: str = "duration") -> None:
         rng = self.rng
+        if rng.random() < 0.45:  # any vocabulary pattern of the kind (3d, 1年半, 约2月, 数年, 10余年前 ...)
+            kinds = ("ago",) if kind == "ago" else ("duration",)
+            short = ("小时", "天", "日", "h", "d", "周") if kind == "long" else ()
+            time(self, kinds, exclude=("入院前", "内", "分钟", *short))
+            return
         n = rng.randint(1, 12)
         unit = rng.choice(("天", "周", "月", "年", "个月"))
         text = rng.choice(
@@ -140,12 +148,7 @@ class Writer:
         typos = self.v.typos.get(text)
         if typos and rng.random() < self.tb.style.typo_rate * 5:
             text = rng.choice(typos)
-        if rng.random() < 0.15:
-            sev = rng.choice(("明显", "轻度", "稍"))
-            self.tb.ent(sev, "SEVERITY")
-        elif rng.random() < 0.12:
-            self.tb.ent(rng.choice(("偶有", "时有", "反复", "阵发性", "间断")), "FREQUENCY")
-        self.tb.ent(text, entry["label"])
+        modified(self, lambda: self.tb.ent(text, entry["label"]), text, entry["label"], post=not self.in_complaint)
 
     def site_symptom(self) -> None:
         rng = self.rng
@@ -160,15 +163,13 @@ class Writer:
         self.tb.join(items, self.symptom, self.rng.choice(("、", "，", "，")))
 
     def negatives(self) -> None:
-        rng = self.rng
-        cue = rng.choice(("无", "无", "否认", "不伴", "未诉"))
-        self.tb.ent(cue, "NEGATION")
-        self.tb.join(self.case.negatives, lambda t: self.tb.ent(t, "SYM"), rng.choice(("、", "及", "、")))
+        negated_symptoms(self, self.case.negatives)
 
     # ---- sections ---------------------------------------------------------------
     def chief_complaint(self) -> None:
         rng = self.rng
         start = self.tb.length
+        self.in_complaint = True
         lead = self.case.extras.get("lead")
         if lead:
             write_state(self.tb, *lead)
@@ -180,43 +181,60 @@ class Writer:
         self.time_span()
         if rng.random() < 0.4:
             self.tb.p("，")
-            self.tb.ent(rng.choice(("加重", "加剧", "再发")), "SEVERITY") if rng.random() < 0.8 else None
+            if rng.random() < 0.8:
+                self.tb.ent(rng.choice(("加重", "加剧", "再发", "复发", "明显加重")), "SEVERITY")
             self.time_span()
+        self.in_complaint = False
         self.notes.chief_complaint = self.tb.text()[start:]
 
     def present_illness(self, field_writers: list[Any]) -> None:
         rng = self.rng
-        self.tb.raw(rng.choice(("患者", "患者", "缘患者", "")))
-        self.time_span("ago")
-        self.tb.raw(rng.choice(("无明显诱因", "因饮食不节", "受凉后", "劳累后", "因外伤", "")))
-        self.tb.raw(rng.choice(("出现", "始见", "开始出现")))
+        tb = self.tb
+        tb.raw(rng.choice(("患者", "患者", "缘患者", "")))
+        if rng.random() < 0.2:
+            tb.raw("于")
+            time(self, ("date", "life_stage"), exclude=("{h}",))
+            tb.raw(rng.choice(("起", "")))
+        else:
+            self.time_span("ago")
+        tb.raw(rng.choice(("无明显诱因", "因饮食不节", "受凉后", "劳累后", "因外伤", "")))
+        tb.raw(rng.choice(("出现", "始见", "开始出现")))
         self.symptoms(self.case.symptoms[:2])
         self.sep()
+        if rng.random() < 0.3:
+            tb.ent(rng.choice(("当时", "初起", "起病时", "病初")), "TIME")
+            tb.raw(rng.choice(("未予重视", "症状较轻", "未予特殊处理")))
+            self.sep()
         if self.case.wm_drugs and rng.random() < 0.5:
-            drug = self.case.wm_drugs[0]
-            self.tb.raw(rng.choice(("曾于外院就诊，予", "自服", "外院予")))
-            self.tb.ent(surface(rng, drug, 0.4), "WM_DRUG")
-            self.tb.raw(rng.choice(("治疗", "口服", "等治疗")))
-            self.tb.p("，")
-            self.tb.raw("症状")
-            if rng.random() < 0.7:
-                self.tb.ent(rng.choice(("稍减", "缓解", "改善")), "SEVERITY")
-            else:
-                self.tb.raw("未见好转")
+            gen_exam.drug_history(self)
             self.sep()
-        else:
-            self.tb.raw(rng.choice(("未予重视", "未系统治疗", "未予特殊处理")))
+        elif rng.random() < 0.7:
+            tb.raw(rng.choice(("未予重视", "未系统治疗", "未予特殊处理")))
             self.sep()
-        if rng.random() < 0.6:
+        roll = rng.random()
+        if roll < 0.35:
             self.time_span()
-            self.tb.raw(rng.choice(("来", "来症状", "来上述症状")))
-            self.tb.ent(rng.choice(("加重", "明显加重", "反复加重", "逐渐加重")), "SEVERITY")
+            tb.raw(rng.choice(("来", "来症状", "来上述症状")))
+            tb.ent(rng.choice(("加重", "明显加重", "反复加重", "逐渐加重", "进行性加重", "较前加重")), "SEVERITY")
             self.sep()
-        self.tb.raw(rng.choice(("为求中医治疗", "为求进一步诊治", "今为求系统治疗", "遂")))
-        self.tb.raw(rng.choice(("来我院就诊", "来诊", "就诊于我科", "前来就诊")))
-        self.tb.p("。")
-        self.tb.ent(rng.choice(("刻下", "现", "刻下", "目前")), "TIME") if rng.random() < 0.7 else self.tb.raw("症见")
-        self.tb.p(rng.choice(("：", "，")))
+        elif roll < 0.7:
+            time(self, ("recent", "duration_since", "period", "season"))
+            tb.raw(rng.choice(("", "，", "上述症状", "症状")))
+            tb.ent(rng.choice(("加重", "明显加重", "加剧", "反复加重")), "SEVERITY")
+            self.sep()
+        if rng.random() < 0.35:
+            time(self, ("ago", "point"), include=("今", "昨", "前日", "前天", "天后", "周后", "日前", "次日", "当晚"))
+            tb.raw(rng.choice(("症状", "上述症状", "")))
+            tb.ent(rng.choice(("加重", "再发", "加剧")), "SEVERITY")
+            self.sep()
+        tb.raw(rng.choice(("为求中医治疗", "为求进一步诊治", "今为求系统治疗", "遂")))
+        tb.raw(rng.choice(("来我院就诊", "来诊", "就诊于我科", "前来就诊")))
+        tb.p("。")
+        if rng.random() < 0.7:
+            tb.ent(rng.choice(("刻下", "刻下", "目前", "现在", "当前")), "TIME")
+        else:
+            tb.raw(rng.choice(("现", "症见", "现症见")))  # bare 现 carries no span
+        tb.p(rng.choice(("：", "，")))
         self.symptoms(self.case.symptoms[2:] or self.case.symptoms[:1])
         for writer in field_writers:
             self.sep()
@@ -236,7 +254,12 @@ class Writer:
             self.tb.raw(rng.choice(("有", "既往有", "患")))
             self.tb.ent(self.case.history_diseases[0], "WM_DISEASE")
             self.tb.raw("病史")
-            self.time_span()
+            self.time_span("long")
+            drugs = [d for d in self.v.terms("WM_DRUG", "general") if d.get("regimens")]
+            if rng.random() < 0.5:
+                self.tb.p("，")
+                self.tb.raw(rng.choice(("规律口服", "长期服用", "平素服用")))
+                gen_exam.regimen(self, rng.choice(drugs), lead=False)
             self.sep()
         else:
             self.tb.ent("否认", "NEGATION")
@@ -251,35 +274,15 @@ class Writer:
         self.end()
 
     def vitals(self, fever_state: Any) -> None:
-        rng = self.rng
-        abbrev = self.tb.style.abbreviations
-        parts: list[tuple[str, str]] = []
-        for full, abbr, unit, (lo, hi), dec in VITALS:
-            if full == "体温":
-                if self.case.specialty == "respiratory" and fever_state is None:
-                    continue
-                if fever_state == "有":
-                    lo, hi = 37.5, 39.5
-            value = self.number(rng.uniform(lo, hi), dec)
-            parts.append((abbr if abbrev else full, value + unit))
-        sbp, dbp = rng.randint(100, 150), rng.randint(60, 92)
-        parts.append(("BP" if abbrev else "血压", f"{sbp}/{dbp}mmHg"))
-        sep = rng.choice((" ", "，", "  "))
-        for i, (name, value) in enumerate(parts):
-            if i:
-                self.tb.raw(self.tb.style.p(sep) if sep == "，" else sep)
-            self.tb.ent(name, "EXAM")
-            self.tb.raw(rng.choice(("", " ", self.tb.style.p("："))))
-            self.tb.ent(value, "MEASURE")
-        self.sep()
+        gen_exam.vitals(self, fever_state)
 
     def physical(self, fever_state: Any) -> None:
+        if self.rng.random() < 0.3:
+            self.tb.raw(self.rng.choice(("查体：", "PE：", "查体")))
         self.vitals(fever_state)
         self.filler(self.rng.randint(1, 3))
         self.sep()
-        self.tb.ent(self.rng.choice(("心肺", "双肺")), "BODY_PART")
-        self.tb.raw(self.rng.choice(("听诊", "")))
-        self.tb.ent(self.rng.choice(("未见明显异常", "未见异常", "无明显异常")), "EXAM_RESULT")
+        gen_exam.systemic(self)
         self.end()
 
     def special_exam(self, field_writers: list[Any]) -> None:
@@ -294,6 +297,8 @@ class Writer:
             self.site_symptom()
             self.sep()
         self.tb.join(signs, self.symptom, rng.choice(("，", "、")))
+        self.sep()
+        gen_exam.exam_extras(self)
         for writer in field_writers:
             self.sep()
             writer()
@@ -329,11 +334,10 @@ class Writer:
                 self.tb.ent(value + unit if unit or dec else value, "MEASURE")
                 if results and rng.random() < 0.3:
                     self.tb.raw("，")
-                    self.tb.ent(rng.choice(results), "EXAM_RESULT")
+                    result(self, rng.choice(results))
             else:
                 self.tb.raw(rng.choice(("示", "提示", "：", "检查示")))
-                picks = results or ["未见明显异常"]
-                self.tb.ent(rng.choice(picks), "EXAM_RESULT")
+                result(self, rng.choice(results or ["未见明显异常"]))
         self.end()
 
     def diagnosis(self, which: str = "both") -> None:
@@ -409,21 +413,7 @@ class Writer:
         rng = self.rng
         case = self.case
         for drug in case.wm_drugs:
-            regimen = rng.choice(drug["regimens"])
-            self.tb.ent(surface(rng, drug, 0.3), "WM_DRUG")
-            self.tb.raw(" ")
-            self.tb.ent(regimen["dose"], "DOSE")
-            self.tb.raw(" ")
-            freq = (
-                regimen["frequency"]
-                if self.tb.style.abbreviations
-                else {"qd": "每日1次", "bid": "每日2次", "tid": "每日3次", "qn": "每晚1次"}.get(
-                    regimen["frequency"], regimen["frequency"]
-                )
-            )
-            self.tb.ent(regimen["route"], "USAGE")
-            self.tb.raw(" ")
-            self.tb.ent(freq, "USAGE")
+            gen_exam.regimen(self, drug)
             self.sep()
         for proc in case.procedures:
             self.tb.raw(rng.choice(("予", "行", "配合", "")))

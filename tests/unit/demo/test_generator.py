@@ -133,7 +133,14 @@ def test_gastro_records_with_a_range_get_the_upper_bucket(corpus: list[Generated
         if r.specialty != "gastro" or "既往" in r.text or len(r.text) > 5000:
             continue
         ranged = re.compile(r"[~～\-到]|[一二三四五六七八九]{2}")
-        freqs = [s.text for s in r.spans if s.label == "FREQUENCY" and ranged.search(s.text)]
+        # the frequency written after a diarrhoea symptom (not, say, 黏液脓血便每日6~8次 at admission)
+        pairs = zip(r.spans, r.spans[1:], strict=False)
+        mucus = ("脓", "血", "黏液")
+        freqs = [
+            b.text
+            for a, b in pairs
+            if b.label == "FREQUENCY" and ranged.search(b.text) and not any(m in a.text for m in mucus)
+        ]
         freqs = [f for f in freqs if re.search(r"[日天]", f)]
         if len(freqs) == 1 and r.form["diarrhea_frequency"] not in ("无腹泻", NOT_MENTIONED):
             assert r.form["diarrhea_frequency"] == _bucket(freqs[0]), r.id
@@ -197,3 +204,39 @@ def test_write_demo_corpus_writes_jsonl_and_images(tmp_path) -> None:  # noqa: A
     again = tmp_path / "e.jsonl"
     write_demo_corpus(6, again, seed=2)
     assert [json.loads(x)["text"] for x in again.read_text(encoding="utf-8").splitlines()] == [x["text"] for x in lines]
+
+
+def _texts(corpus: list[GeneratedRecord], label: str) -> set[str]:
+    return {s.text for g in corpus for s in g.record.spans if s.label == label}
+
+
+def test_negation_cues_are_varied_and_post_posed_ones_occur(corpus: list[GeneratedRecord]) -> None:
+    cues = _texts(corpus, "NEGATION")
+    assert len(cues) >= 10, sorted(cues)
+    assert {"未闻及", "未触及", "不伴", "否认", "未诉"} <= cues
+    post = 0
+    for g in corpus:
+        spans = g.record.spans
+        for a, b in zip(spans, spans[1:], strict=False):
+            if b.label == "NEGATION" and b.text in ("均无", "未引出", "否") and a.label in ("SYM", "SIGN"):
+                post += 1
+    assert post >= 10
+
+
+def test_time_expressions_are_varied(corpus: list[GeneratedRecord]) -> None:
+    times = _texts(corpus, "TIME")
+    # shapes with the numbers taken out, so dates do not count many times (was 45 before the widening)
+    shapes = {re.sub(r"\d+", "N", re.sub(r"[零一两二三四五六七八九十]+", "N", t)) for t in times}
+    assert len(times) >= 1500 and len(shapes) >= 130, len(shapes)
+    assert {"刻下", "目前", "当时"} <= times
+    assert "现" not in times  # SCHEMA: bare 现 carries no span
+
+
+def test_examination_and_modifier_words_are_varied(corpus: list[GeneratedRecord]) -> None:
+    assert len(_texts(corpus, "SEVERITY")) >= 50
+    assert len(_texts(corpus, "FREQUENCY")) >= 90
+    assert len(_texts(corpus, "WM_DRUG")) >= 140
+    assert any(t.startswith("截石位") for t in _texts(corpus, "BODY_PART"))
+    assert {"腹平软", "双肺呼吸音粗"} <= _texts(corpus, "EXAM_RESULT")
+    usages = _texts(corpus, "USAGE")
+    assert {"bid", "每日2次"} & usages and {"口服", "静滴"} <= usages
