@@ -27,9 +27,9 @@ import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from tcm_desktop.domain import TcmError
+from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.lexicon import Lexicon
 from tcm_desktop.resources import resource_path
-from tcm_desktop.store.images import sha256_of
 from training.checkpoint import Checkpoint
 from training.export import check_onnx, export_onnx
 from training.vocab import encode_text, make_tokenizer_from_tokens

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.lexicon import Lexicon
-from tcm_desktop.store.images import sha256_of
 from training.batches import Augment, encode_windows, iterate_batches
 from training.checkpoint import Checkpoint
 from training.data import Example, label_set, load_examples, map_labels, split, windows

@@ -13,7 +13,6 @@ onnxruntime-gpu build) and a session can be made with it, else the CPU.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -24,6 +23,7 @@ from typing import Any, Literal
 import onnxruntime as ort
 
 from tcm_desktop.domain.errors import TcmError
+from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.crf import CrfScores
 from tcm_desktop.inference.errors import BundleError
 from tcm_desktop.inference.lexicon import Lexicon
@@ -40,14 +40,6 @@ OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 Device = Literal["auto", "cpu", "cuda"]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -103,7 +95,7 @@ def verify_files(folder: Path, manifest: Mapping[str, Any]) -> dict[str, str]:
     for name in sorted(files):
         if name not in present or not (folder / name).is_file():
             raise BundleError(f"the model bundle {folder} lacks {name}, which its manifest lists", name)
-        if file_sha256(folder / name) != files[name]:
+        if sha256_of(folder / name) != files[name]:
             raise BundleError(
                 f"{name} in the model bundle {folder} does not match its sha256 in {MANIFEST}: "
                 "the file was changed or damaged; reinstall or re-export the model",

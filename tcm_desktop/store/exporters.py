@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TextIO
 
 from tcm_desktop.domain import Record
+from tcm_desktop.files import sha256_of
 from tcm_desktop.store.bio import char_token, spans_to_tags
 from tcm_desktop.store.errors import ImageError, StoreError
-from tcm_desktop.store.images import sha256_of
 
 if TYPE_CHECKING:
     from tcm_desktop.store.database import Database

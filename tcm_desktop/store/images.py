@@ -130,11 +130,3 @@ def store_image(source: Path, images_dir: Path) -> StoredImage:
             raise ImageError(f"cannot copy image {source.name} into {images_dir}: {exc.strerror or exc}") from exc
         created = True
     return StoredImage(digest, target, file_name, source.name, len(data), info.width, info.height, created)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

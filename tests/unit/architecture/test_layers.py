@@ -27,7 +27,7 @@ ALLOWED = {
     "ui": {"domain", "store", "inference", "mining", "demo"},
     "cli": {"domain", "store", "inference", "mining", "demo"},
 }
-SHARED_MODULES = {"resources", "paths", "__init__"}  # top-level helpers any layer may use
+SHARED_MODULES = {"resources", "paths", "files", "__init__"}  # top-level helpers any layer may use
 CORE_LAYERS = ["domain", "store", "inference", "mining", "demo"]
 FORBIDDEN_IN_CORE = ("PySide6", "shiboken6", "torch", "torchvision")
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from tcm_desktop.files import sha256_of
 from tcm_desktop.inference import bundle as bundle_module
-from tcm_desktop.inference.bundle import MANIFEST, ModelBundle, file_sha256
+from tcm_desktop.inference.bundle import MANIFEST, ModelBundle
 from tcm_desktop.inference.errors import BundleError
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
@@ -129,4 +130,4 @@ def test_metadata_in_the_onnx_file_must_match_the_manifest(copy: Path) -> None:
 
 def test_file_sha256_matches_the_manifest_of_the_shipped_bundle() -> None:
     files = json.loads((SHIPPED / MANIFEST).read_text(encoding="utf-8"))["files"]
-    assert {name: file_sha256(SHIPPED / name) for name in files} == files
+    assert {name: sha256_of(SHIPPED / name) for name in files} == files

@@ -12,9 +12,9 @@ pytest.importorskip("torch")
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from tcm_desktop.files import sha256_of  # noqa: E402
 from tcm_desktop.inference.lexicon import Lexicon  # noqa: E402
 from tcm_desktop.inference.tokenizer import CharTokenizer  # noqa: E402
-from tcm_desktop.store.images import sha256_of  # noqa: E402
 from training.bundle import build_bundle  # noqa: E402
 from training.trainer import TrainConfig, Trainer  # noqa: E402
 
