@@ -32,7 +32,7 @@ from training.checkpoint import Checkpoint
 from training.data import Example, load_examples, windows
 from training.model import Tagger
 from training.tags import TagScheme
-from training.trainer import PRESETS, _seed_everything
+from training.trainer import PRESETS, seed_everything
 from training.vocab import base_characters, build_vocab, make_tokenizer_from_tokens, vocab_version
 
 IGNORE = -100
@@ -109,7 +109,7 @@ def _looks_like_bio(path: Path) -> bool:
 def pretrain(config: PretrainConfig, log: Any = None) -> Path:
     log = log or (lambda message: print(message, file=sys.stderr))
     torch.set_num_threads(config.threads)
-    _seed_everything(config.seed)
+    seed_everything(config.seed)
     examples = _texts(config.text)
     vocab = build_vocab((e.text for e in examples), extra=base_characters())
     tokenizer = make_tokenizer_from_tokens(vocab)

@@ -74,7 +74,7 @@ class TrainConfig:
         return cls(**known)
 
 
-def _seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -115,7 +115,7 @@ class Trainer:
     def _prepare(self) -> None:
         cfg = self.config
         torch.set_num_threads(cfg.threads)
-        _seed_everything(cfg.seed)
+        seed_everything(cfg.seed)
         train_examples, provenance = _load(cfg.train, cfg.label_map)
         if cfg.dev:
             dev_examples, dev_provenance = _load([cfg.dev], cfg.label_map)
