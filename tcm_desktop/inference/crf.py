@@ -20,6 +20,12 @@ import numpy as np
 
 from tcm_desktop.inference.errors import BundleError
 
+# Scores below this are the tag scheme's forbidden moves (-10000 added to a learned score).
+FORBIDDEN_BELOW = -5000.0
+# Largest score gap kept in the scaled forward-backward: exp(-30) ~ 1e-13, and the
+# product of two such factors with 1/T stays a normal float32.
+SCORE_FLOOR = 30.0
+
 
 @dataclass(frozen=True)
 class CrfScores:
@@ -74,29 +80,38 @@ def _check(emissions: np.ndarray, mask: np.ndarray, crf: CrfScores) -> tuple[np.
 def viterbi(emissions: np.ndarray, mask: np.ndarray, crf: CrfScores) -> np.ndarray:
     """The best tag path per row: ``int64 [B, L]``, -1 on padding.
 
-    Per step the work is one ``[B, T, T]`` max over the previous tag; padded
-    steps keep the score and point back to the same tag, so each row's
-    backtrace starts from its own last position.
+    Forward, each step keeps only the best score per tag (one ``[B, T, T]``
+    max over the previous tag, float32); back-pointers are not stored but
+    recomputed during the backtrace for the one chosen tag per row, which is
+    a ``[B, T]`` argmax per step. That is the same path as storing them
+    (the first best previous tag wins ties either way) at about half the cost:
+    numpy's argmax over a middle axis copies the array, its max does not.
     """
-    emit, mask, _ = _check(emissions, mask, crf)
+    emit, mask, lengths = _check(emissions, mask, crf)
+    emit = emit.astype(np.float32)
     batch, length, tags = emit.shape
-    same = np.broadcast_to(np.arange(tags), (batch, tags))
-    back = np.empty((length, batch, tags), dtype=np.int16 if tags < 2**15 else np.int32)
-    score = crf.start[None, :] + emit[:, 0]
-    trans = crf.transitions[None, :, :]
+    trans = crf.transitions.astype(np.float32)
+    ragged = bool(np.any(lengths != length))
+    best = np.empty((length, batch, tags), dtype=np.float32)  # best score of a path ending in each tag
+    score = (crf.start[None, :] + emit[:, 0]).astype(np.float32)
+    best[0] = score
+    candidates = np.empty((batch, tags, tags), dtype=np.float32)  # [B, from, to]
     for t in range(1, length):
-        candidates = score[:, :, None] + trans  # [B, from, to]
-        best = candidates.argmax(axis=1)
-        new = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emit[:, t]
-        step = mask[:, t, None]
-        score = np.where(step, new, score)
-        back[t] = np.where(step, best, same)
-    score = score + crf.end[None, :]
-    path = np.empty((batch, length), dtype=np.int64)
+        np.add(score[:, :, None], trans[None], out=candidates)
+        new = candidates.max(axis=1)
+        new += emit[:, t]
+        score = np.where(mask[:, t, None], new, score) if ragged else new
+        best[t] = score
     rows = np.arange(batch)
-    path[:, -1] = score.argmax(axis=1)
+    last = lengths - 1
+    current = (best[last, rows] + crf.end[None, :].astype(np.float32)).argmax(axis=1)
+    into = np.ascontiguousarray(trans.T)  # into[k] = scores of every move into tag k
+    path = np.empty((batch, length), dtype=np.int64)
+    path[rows, last] = current
     for t in range(length - 1, 0, -1):
-        path[:, t - 1] = back[t][rows, path[:, t]]
+        previous = (best[t - 1] + into[current]).argmax(axis=1)
+        current = np.where(t <= last, previous, current)  # rows shorter than t wait at their end
+        path[:, t - 1] = current
     path[~mask] = -1
     return path
 
@@ -113,7 +128,8 @@ def log_forward_backward(emissions: np.ndarray, mask: np.ndarray, crf: CrfScores
 
     The log-sum-exp over the previous tag is a matrix product of
     ``exp(alpha - max)`` with ``exp(transitions - max)``: a forbidden move
-    (-10000) becomes an exact zero, an impossible tag ``-inf``.
+    (-10000) becomes an exact zero, an impossible tag ``-inf``. Exact but
+    slow; :func:`marginals` uses the scaled form.
     """
     emit, mask, _ = _check(emissions, mask, crf)
     length = emit.shape[1]
@@ -144,16 +160,45 @@ def log_partition(emissions: np.ndarray, mask: np.ndarray, crf: CrfScores) -> np
 
 
 def marginals(emissions: np.ndarray, mask: np.ndarray, crf: CrfScores) -> np.ndarray:
-    """``P(tag_t = j | text)`` per row, position and tag: ``float64 [B, L, T]``, 0 on padding.
+    """``P(tag_t = j | text)`` per row, position and tag: ``float32 [B, L, T]``, 0 on padding.
 
-    Each unpadded position sums to 1 over the tags.
+    Scaled forward-backward in probability space (the HMM textbook's
+    scaling): ``alpha_t = (alpha_{t-1} @ exp(transitions)) * exp(emission_t)``
+    renormalised to sum 1 at every step, likewise beta. The scale factors
+    cancel in the per-position normalisation, so no logs and no log-sum-exp:
+    one small matrix product per step, in float32. Emissions are shifted by
+    their maximum per position before ``exp``, so nothing overflows, and
+    score gaps are capped at ``SCORE_FLOOR`` so nothing allowed underflows to
+    zero (a tag that far behind has a probability under 1e-13 either way); a
+    forbidden move stays an exact zero. Each unpadded position sums to 1.
     """
-    alpha, beta = log_forward_backward(emissions, mask, crf)
-    joint = alpha + beta
-    top = joint.max(axis=2, keepdims=True)
-    probs = np.exp(joint - top)
+    emit, mask, lengths = _check(emissions, mask, crf)
+    batch, length, tags = emit.shape
+    ragged = bool(np.any(lengths != length))
+    trans = crf.transitions - crf.transitions.max()
+    moves = np.where(trans > FORBIDDEN_BELOW, np.exp(np.maximum(trans, -SCORE_FLOOR)), 0.0).astype(np.float32)
+    moves_back = np.ascontiguousarray(moves.T)
+    gaps = np.maximum(emit - emit.max(axis=2, keepdims=True), -SCORE_FLOOR)
+    weights = np.exp(gaps).astype(np.float32)  # [B, L, T]
+    alpha = np.empty_like(weights)
+    step = weights[:, 0] * np.exp(crf.start - crf.start.max()).astype(np.float32)
+    alpha[:, 0] = step / step.sum(axis=1, keepdims=True)
+    for t in range(1, length):
+        step = (alpha[:, t - 1] @ moves) * weights[:, t]
+        alpha[:, t] = step / step.sum(axis=1, keepdims=True)
+    end = np.exp(crf.end - crf.end.max()).astype(np.float32)
+    beta = np.empty_like(weights)
+    step = np.broadcast_to(end, (batch, tags)).copy()
+    beta[:, -1] = step
+    for t in range(length - 2, -1, -1):
+        step = (weights[:, t + 1] * step) @ moves_back
+        step /= step.sum(axis=1, keepdims=True)
+        if ragged:  # a row whose last position is t ends here: beta is the end weight
+            step = np.where(mask[:, t + 1, None], step, end)
+        beta[:, t] = step
+    probs = alpha * beta
     probs /= probs.sum(axis=2, keepdims=True)
-    probs[~np.asarray(mask, dtype=bool)] = 0.0
+    probs[~mask] = 0.0
     return probs
 
 

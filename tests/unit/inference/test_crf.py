@@ -63,7 +63,7 @@ def test_viterbi_and_marginals_equal_brute_force_with_masks(seed: int) -> None:
         best, expected, expected_log_z = brute_force(emissions[row, :n], crf)
         assert tuple(paths[row, :n]) == best
         assert np.all(paths[row, n:] == -1)
-        np.testing.assert_allclose(probs[row, :n], expected, atol=1e-9)
+        np.testing.assert_allclose(probs[row, :n], expected, atol=1e-6)  # float32
         assert np.all(probs[row, n:] == 0.0)
         assert log_z[row] == pytest.approx(expected_log_z, abs=1e-9)
 
@@ -73,7 +73,7 @@ def test_marginals_sum_to_one_per_position() -> None:
     crf = random_crf(rng, 5)
     emissions, mask = random_batch(rng, 5, [1, 9, 30, 17])
     sums = marginals(emissions, mask, crf).sum(axis=2)
-    np.testing.assert_allclose(sums[mask], 1.0, atol=1e-12)
+    np.testing.assert_allclose(sums[mask], 1.0, atol=1e-6)
     assert np.all(sums[~mask] == 0.0)
 
 
@@ -118,7 +118,7 @@ def test_huge_emission_gaps_stay_finite() -> None:
     emissions *= 500.0  # gaps far beyond exp's range
     probs = marginals(emissions, mask, crf)
     assert np.all(np.isfinite(probs))
-    np.testing.assert_allclose(probs.sum(axis=2)[mask], 1.0, atol=1e-9)
+    np.testing.assert_allclose(probs.sum(axis=2)[mask], 1.0, atol=1e-6)
 
 
 def test_bad_shapes_and_masks_are_refused() -> None:
