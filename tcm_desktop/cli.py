@@ -24,6 +24,13 @@ DELEGATED = {
     "describe-model": ("training.cli:describe_main", "print what a checkpoint says about itself"),
     "export-model": ("training.bundle:export_model_main", "build a model bundle (INT8 ONNX, manifest)"),
     "evaluate": ("training.evaluation:evaluate_main", "score predictions against gold (strict spans, form fields)"),
+    "train-tongue": ("training.tongue.train:train_tongue_main", "train the tongue segmenter or attribute classifier"),
+    "evaluate-tongue": ("training.tongue.evaluate:evaluate_tongue_main", "score the tongue models on the test split"),
+    "export-image-model": (
+        "training.tongue.export:export_image_model_main",
+        "export the tongue models (INT8 ONNX) into a model bundle",
+    ),
+    "bench": ("training.cli:bench_main", "runtime benchmark: INT8 pipeline vs FP32 and BERT-Large in PyTorch"),
 }
 
 
@@ -90,6 +97,33 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_structure(args: argparse.Namespace) -> int:
+    from tcm_desktop.batch_structure import structure_file
+    from tcm_desktop.inference.structuring import Structurer
+    from tcm_desktop.resources import default_bundle_dir
+
+    if args.threads < 1:
+        print("tcm structure: --threads must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    source, out = Path(args.input), Path(args.out)
+    if source.resolve() == out.resolve():
+        print("tcm structure: --out must not be the input file", file=sys.stderr)
+        return EXIT_FAILED
+    model = Path(args.model) if args.model else default_bundle_dir()
+    structurer = Structurer.load(model, threads=args.threads, use_image=not args.no_image)
+    progress = _Progress("structuring")
+    try:
+        report = structure_file(source, out, structurer, use_image=not args.no_image, on_progress=progress)
+    except KeyboardInterrupt:
+        print(f"\ntcm structure: stopped; finished records are in {out}, run again to resume", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        progress.close()
+    print(report)
+    print(f"model {structurer.model_version}; output {out}")
+    return EXIT_WITH_ISSUES if report.issues else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tcm", description="TCM Desktop command line (the GUI is tcm-desktop).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -111,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["jsonl", "json", "csv", "bio"], default="jsonl")
     exp.add_argument("--out", required=True, help="output file")
     exp.set_defaults(handler=_cmd_export)
+
+    st = commands.add_parser("structure", help="structure records with the model (spans, form, tongue), resumable")
+    st.add_argument("--in", dest="input", required=True, help="JSONL, JSON, CSV or a folder of .txt records")
+    st.add_argument("--out", required=True, help="output JSONL; an existing one is resumed (its ids are skipped)")
+    st.add_argument("--model", help="model bundle folder (default: the shipped bundle)")
+    st.add_argument("--no-image", action="store_true", help="ignore tongue photos (text only)")
+    st.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads (default 2)")
+    st.set_defaults(handler=_cmd_structure)
 
     for name, (_, help_text) in DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)

@@ -25,7 +25,8 @@ ALLOWED = {
     "mining": {"domain"},
     "demo": {"domain", "store"},
     "ui": {"domain", "store", "inference", "mining", "demo"},
-    "cli": {"domain", "store", "inference", "mining", "demo"},
+    "cli": {"domain", "store", "inference", "mining", "demo", "batch_structure"},
+    "batch_structure": {"domain", "store", "inference"},
 }
 SHARED_MODULES = {"resources", "paths", "files", "__init__"}  # top-level helpers any layer may use
 CORE_LAYERS = ["domain", "store", "inference", "mining", "demo"]

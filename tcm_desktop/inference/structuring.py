@@ -1,0 +1,149 @@
+"""A record in, its structured prediction out: spans, form, tongue attributes and flags.
+
+:class:`Structurer` is the one entry point the GUI worker, ``tcm structure``
+and ``tcm bench`` share, so they all measure and show the same thing:
+
+1. the text pipeline (:mod:`.text_pipeline`) finds the spans of every text;
+2. form filling (:mod:`.form_filling`) derives the record's form from them,
+   each value with its evidence spans;
+3. when the bundle has a tongue image model and the record a photo, the image
+   pipeline gives tongue attributes with probabilities; they fill the tongue
+   fields the text left empty, and where text and photo disagree the record
+   is flagged (the text wins: the clinician looked at the patient).
+
+A photo that cannot be read does not fail its record or the batch: the
+record is structured from its text and carries a flag naming the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tcm_desktop.domain import TcmError
+from tcm_desktop.domain.records import Prediction, Record
+from tcm_desktop.domain.schema import Schema, default_schema
+from tcm_desktop.inference.bundle import Device, ModelBundle
+from tcm_desktop.inference.form_filling import fill_form, merge_tongue_attributes
+from tcm_desktop.inference.text_pipeline import DEFAULT_MEMORY_BUDGET_MB, ProgressFn, StopFn, TextPipeline
+
+ImageSource = Path | bytes | None
+
+
+class Structurer:
+    """Structures records with one :class:`ModelBundle` (sessions created once, reused for every call).
+
+    ``use_image=False`` ignores the bundle's image model even when it has one
+    (``tcm structure --no-image``). One structurer serves one thread at a time.
+    """
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        threads: int | None = 2,
+        memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+        use_image: bool = True,
+        schema: Schema | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.schema = schema or default_schema()
+        self.text = TextPipeline(bundle, threads=threads, memory_budget_mb=memory_budget_mb)
+        self.tongue = _tongue_pipeline(bundle, threads) if use_image else None
+
+    @classmethod
+    def load(
+        cls, folder: Path | str, threads: int | None = 2, device: Device = "auto", use_image: bool = True
+    ) -> Structurer:
+        """Load and verify the bundle in ``folder`` (raises BundleError) and build its structurer."""
+        return cls(ModelBundle.load(folder, threads=threads, device=device), threads=threads, use_image=use_image)
+
+    @property
+    def model_version(self) -> str:
+        return self.bundle.model_version
+
+    @property
+    def has_image_model(self) -> bool:
+        return self.tongue is not None
+
+    def structure(
+        self,
+        records: Sequence[Record],
+        base_dir: Path | None = None,
+        images: Sequence[ImageSource] | None = None,
+        use_image: bool = True,
+        on_progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Prediction]:
+        """One :class:`Prediction` per record, in order.
+
+        Photos come from ``images`` (one path, bytes or None per record) or,
+        when that is not given, from each record's ``image`` resolved against
+        ``base_dir``. ``on_progress``/``should_stop`` are the text pipeline's
+        (characters done of total; checked before every batch).
+        """
+        if images is not None and len(images) != len(records):
+            raise ValueError(f"{len(images)} images for {len(records)} records")
+        texts = [r.text for r in records]
+        found = self.text.predict(texts, on_progress=on_progress, should_stop=should_stop)
+        tongue, image_flags = self._tongue(records, base_dir, images) if use_image else ({}, {})
+        predictions = []
+        for i, (record, result) in enumerate(zip(records, found, strict=True)):
+            form = fill_form(record.text, result.spans, record.specialty, self.schema)
+            attributes = tongue.get(i, {})
+            flags = list(image_flags.get(i, ()))
+            if attributes:
+                form, disagreements = merge_tongue_attributes(form, attributes)
+                flags += disagreements
+            predictions.append(
+                Prediction(
+                    record.id,
+                    self.model_version,
+                    result.spans,
+                    form=tuple(form),
+                    uncertainty=result.uncertainty,
+                    tongue=attributes,
+                    flags=tuple(flags),
+                )
+            )
+        return predictions
+
+    def _tongue(
+        self, records: Sequence[Record], base_dir: Path | None, images: Sequence[ImageSource] | None
+    ) -> tuple[dict[int, dict[str, dict[str, float]]], dict[int, tuple[str, ...]]]:
+        """Tongue attributes per record index, and a flag per photo that could not be used."""
+        if self.tongue is None:
+            return {}, {}
+        sources: list[tuple[int, Path | bytes]] = []
+        for i, record in enumerate(records):
+            source = images[i] if images is not None else _image_path(record, base_dir)
+            if source is not None:
+                sources.append((i, source))
+        attributes: dict[int, dict[str, dict[str, float]]] = {}
+        flags: dict[int, tuple[str, ...]] = {}
+        for i, source in sources:  # one at a time: a bad photo must not cost the others theirs
+            try:
+                (result,) = self.tongue.predict([source])
+            except TcmError as exc:
+                flags[i] = (f"image: {exc}",)
+                continue
+            if not result.found:
+                flags[i] = ("image: no tongue found in the photo",)
+                continue
+            attributes[i] = {name: dict(probs) for name, probs in result.attributes.items()}
+        return attributes, flags
+
+
+def _image_path(record: Record, base_dir: Path | None) -> Path | None:
+    if not record.image:
+        return None
+    path = Path(record.image.replace("\\", "/"))
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+def _tongue_pipeline(bundle: ModelBundle, threads: int | None):  # type: ignore[no-untyped-def]
+    """The bundle's tongue image pipeline, or None for a text-only bundle."""
+    if not bundle.manifest.get("image"):
+        return None
+    from tcm_desktop.inference.image_pipeline import TonguePipeline
+
+    return TonguePipeline(bundle, threads=threads)
