@@ -1,40 +1,11 @@
 """Write measured results into docs/benchmarks.md, one named section per benchmark.
 
-Each section sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
-markers and is replaced whole on every run, so figures in the docs always
-come from a script's output and never from hand edits.
+The writer lives in :mod:`training.report` (installed with the package, so
+``tcm bench`` can use it too); the scripts under ``bench/`` import it from here.
 """
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
-import re
-from pathlib import Path
+from training.report import DOC, HEADER, cpu_model, machine, update_section
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-HEADER = "# Benchmarks\n\nEvery section below is written by a script under `bench/`; do not edit by hand.\n"
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, {platform.system()}"
-
-
-def update_section(name: str, body: str, doc: Path = DOC) -> None:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    footer = f"_Written by bench/ on {stamp}; machine: {machine()}._"
-    block = f"<!-- BEGIN {name} -->\n{body.rstrip()}\n\n{footer}\n<!-- END {name} -->"
-    text = doc.read_text(encoding="utf-8") if doc.is_file() else HEADER
-    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text, encoding="utf-8")
+__all__ = ["DOC", "HEADER", "cpu_model", "machine", "update_section"]

@@ -1,4 +1,4 @@
-"""``tcm train`` and ``tcm predict``: the training module's commands (torch; never imported by the GUI)."""
+"""``tcm train``, ``tcm predict``, ``tcm bench`` ...: the training module's commands (torch; not for the GUI)."""
 
 from __future__ import annotations
 
@@ -138,3 +138,10 @@ def describe_main(argv: Sequence[str] | None = None) -> int:
         print(f"tcm describe-model: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def bench_main(argv: Sequence[str] | None = None) -> int:
+    """``tcm bench``: the runtime benchmark (see :mod:`training.runtime_bench`)."""
+    from training.runtime_bench import bench_main as run
+
+    return run(argv)
