@@ -20,7 +20,11 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tcm-desktop", description="TCM Desktop: structure TCM records offline.")
     parser.add_argument("--db", type=Path, help="database file (default: records.db in the user's data folder)")
     parser.add_argument("--demo", action="store_true", help="open the demo database (built on first use)")
-    parser.add_argument("--screenshot", type=Path, help="open, show the first record, save a PNG of the window, exit")
+    parser.add_argument(
+        "--screenshot", type=Path, help="open, show the first record and its prediction, save a PNG of the window, exit"
+    )
+    parser.add_argument("--model", type=Path, help="model bundle folder (default: the shipped bundle)")
+    parser.add_argument("--no-model", action="store_true", help="browse without running a model")
     return parser.parse_args(argv)
 
 
@@ -42,13 +46,25 @@ def _demo_database(app: QApplication) -> Path:
         dialog.close()
 
 
-def _save_screenshot_when_shown(app: QApplication, window: object, out: Path) -> None:
+def _model_dir(args: argparse.Namespace) -> Path | None:
+    from tcm_desktop.resources import default_bundle_dir
+
+    if args.no_model:
+        return None
+    if args.model is not None:
+        return args.model
+    shipped = default_bundle_dir()
+    return shipped if shipped.is_dir() else None
+
+
+def _save_screenshot_when_shown(app: QApplication, window: object, out: Path, wait_for_model: bool) -> None:
     def save(_record_id: str) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(out))  # type: ignore[attr-defined]
         app.exit(0 if ok else 1)
 
-    window.record_shown.connect(save)  # type: ignore[attr-defined]
+    signal = window.prediction_shown if wait_for_model else window.record_shown  # type: ignore[attr-defined]
+    signal.connect(save)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: app.exit(3))
 
 
@@ -72,16 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         QMessageBox.critical(None, "TCM Desktop", f"无法打开数据库：\n{exc}")
         return 2
-    window = MainWindow(db, default_schema())
+    model_dir = _model_dir(args)
+    window = MainWindow(db, default_schema(), model_dir=model_dir)
     window.show()
     if args.screenshot:
-        _save_screenshot_when_shown(app, window, args.screenshot)
+        _save_screenshot_when_shown(app, window, args.screenshot, wait_for_model=model_dir is not None)
     ids = db.records.ids()
     if ids:
         window.select_record(ids[0])
     elif args.screenshot:
-        QTimer.singleShot(0, lambda: window.record_shown.emit(""))
+        QTimer.singleShot(0, lambda: (window.record_shown.emit(""), window.prediction_shown.emit("")))
     status = app.exec()
+    window.inference.shutdown()
     db.close()
     return status
 

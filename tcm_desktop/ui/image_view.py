@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
@@ -96,9 +97,14 @@ class ImagePanel(QWidget):
     window puts them in its View menu.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, field_names: Mapping[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._field_names = dict(field_names or {})
         self.view = ImageView()
+        self.tongue_label = QLabel()
+        self.tongue_label.setObjectName("tongue_attributes")
+        self.tongue_label.setWordWrap(True)
+        self.tongue_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label = QLabel()
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message_label.setWordWrap(True)
@@ -126,6 +132,7 @@ class ImagePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._stack, 1)
+        layout.addWidget(self.tongue_label)
         layout.addLayout(buttons)
         self.show_image(None)
 
@@ -134,6 +141,7 @@ class ImagePanel(QWidget):
 
     def show_image(self, path: Path | None) -> None:
         """Load ``path``; None shows 无舌象照片, an unreadable file says so in the view."""
+        self.tongue_label.setText("")
         if path is None:
             self._show_message(self.tr("无舌象照片"))
             return
@@ -148,6 +156,15 @@ class ImagePanel(QWidget):
         self._stack.setCurrentWidget(self.view)
         self._set_zoom_enabled(True)
         self.view.fit_to_view()
+
+    def show_tongue(self, attributes: Mapping[str, Mapping[str, float]]) -> None:
+        """The image model's tongue attributes: each field's most likely value and its probability."""
+        parts = []
+        for field, probabilities in attributes.items():
+            if probabilities:
+                value, probability = max(probabilities.items(), key=lambda item: item[1])
+                parts.append(f"{self._field_names.get(field, field)} {value} {probability:.2f}")
+        self.tongue_label.setText(self.tr("舌象识别：") + "　".join(parts) if parts else "")
 
     def message(self) -> str:
         """The message shown instead of a picture; empty while a picture is shown."""

@@ -6,16 +6,18 @@ Right: the tongue photo above the structured form.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
-from tcm_desktop.domain import Schema, TcmError
+from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
 from tcm_desktop.store import Database
 from tcm_desktop.ui.form_view import FormView
 from tcm_desktop.ui.image_view import ImagePanel
+from tcm_desktop.ui.inference_worker import InferenceController
 from tcm_desktop.ui.names import specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 from tcm_desktop.ui.record_list import RecordListPanel
@@ -34,12 +36,25 @@ class MainWindow(QMainWindow):
     are on screen: from the event loop, after the views have been laid out, and
     only for the record still selected then. The caller keeps owning ``db``; a database opened through
     File > Open is owned (and closed) by the window.
+
+    With a ``model_dir`` the bundle is loaded on the inference thread; every
+    record shown is then structured there (or its stored prediction for the
+    same model reused) and ``prediction_shown(record_id)`` follows once the
+    model's spans, form and tongue attributes are on screen, or the failure
+    is in the status bar. Records a person has corrected or verified keep
+    showing that annotation; the model's answer is stored but not shown.
     """
 
     record_shown = Signal(str)
+    prediction_shown = Signal(str)
 
     def __init__(
-        self, db: Database, schema: Schema, settings: QSettings | None = None, parent: QWidget | None = None
+        self,
+        db: Database,
+        schema: Schema,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+        model_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self._db = db
@@ -53,10 +68,16 @@ class MainWindow(QMainWindow):
         self._shown_timer.setInterval(0)
         self._shown_timer.timeout.connect(self._emit_record_shown)
 
+        self.inference = InferenceController(model_dir, parent=self)
+        self.inference.model_loaded.connect(self._show_model)
+        self.inference.model_failed.connect(self._show_model_failure)
+        self.inference.prediction_ready.connect(self._show_prediction)
+        self.inference.prediction_failed.connect(self._show_prediction_failure)
+
         self.browser = RecordBrowser(db.records)
         self.record_list = RecordListPanel(self.browser, schema)
         self.text_panel = TextPanel(schema)
-        self.image_panel = ImagePanel()
+        self.image_panel = ImagePanel({f.name: f.zh for f in schema.fields_for("general")})
         self.form_view = FormView(schema)
         self._build_layout()
         self._build_menus()
@@ -188,6 +209,68 @@ class MainWindow(QMainWindow):
         self.form_view.show_record(record)
         self._shown_id = record.id
         self._shown_timer.start()
+        self._request_prediction(record.id)
+
+    def _request_prediction(self, record_id: str) -> None:
+        stored = self.browser.current
+        if stored is None or not self.inference.has_model:
+            return
+        version = self.inference.model_version
+        cached = None
+        if version is not None:
+            try:
+                cached = self._db.predictions.latest(record_id, version)
+            except TcmError:
+                cached = None
+        if cached is not None:
+            self._show_prediction(cached, store=False)
+        else:
+            self.inference.request_prediction(stored.record, stored.image_path)
+
+    def _show_prediction(self, prediction: Prediction, store: bool = True) -> None:
+        stored = self.browser.current
+        if stored is None or stored.record.id != prediction.record_id:
+            return  # the user has moved on
+        if store:
+            try:
+                self._db.predictions.add(prediction)
+            except TcmError as exc:
+                self.statusBar().showMessage(self.tr("预测未能保存：{0}").format(exc), STATUS_MESSAGE_MS)
+        if stored.status in (RecordStatus.NEW, RecordStatus.PREDICTED):
+            record = replace(
+                stored.record,
+                spans=prediction.spans,
+                form={v.field: v.value for v in prediction.form},
+                form_evidence={v.field: v.evidence for v in prediction.form if v.evidence},
+            )
+            self.text_panel.text_view.show_record(record)
+            self.form_view.show_record(record)
+        self.image_panel.show_tongue(prediction.tongue)
+        flags = "；".join(prediction.flags)
+        message = self.tr("模型预测：{0} 个实体，不确定度 {1:.3f}")
+        message = message.format(len(prediction.spans), prediction.uncertainty)
+        self.statusBar().showMessage(message + (f"　⚠ {flags}" if flags else ""), STATUS_MESSAGE_MS)
+        QTimer.singleShot(0, lambda: self._emit_prediction_shown(prediction.record_id))
+
+    def _emit_prediction_shown(self, record_id: str) -> None:
+        if record_id == self.browser.selected_id:
+            self.prediction_shown.emit(record_id)
+
+    def _show_prediction_failure(self, record_id: str, message: str) -> None:
+        self.statusBar().showMessage(self.tr("模型预测失败：{0}").format(message), STATUS_MESSAGE_MS)
+        if record_id and record_id == self.browser.selected_id:
+            self.prediction_shown.emit(record_id)
+
+    def _show_model(self, version: str) -> None:
+        self.model_label.setText(self.tr("模型 {0}").format(version))
+        if self.browser.selected_id is not None:
+            self._request_prediction(self.browser.selected_id)
+
+    def _show_model_failure(self, message: str) -> None:
+        self.model_label.setText(self.tr("模型不可用"))
+        self.statusBar().showMessage(self.tr("模型无法加载：{0}").format(message), STATUS_MESSAGE_MS)
+        if self._shown_id is not None:
+            self.prediction_shown.emit(self._shown_id)
 
     def _emit_record_shown(self) -> None:
         if self._shown_id is not None and self._shown_id == self.browser.selected_id:
@@ -227,6 +310,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.inference.shutdown()
         if self._owned_db is not None:
             self._owned_db.close()
             self._owned_db = None

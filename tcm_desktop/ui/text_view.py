@@ -67,6 +67,11 @@ class RecordTextView(QPlainTextEdit):
         self.setFont(font)
         self.setPlaceholderText(self.tr("未选择病历"))
 
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        """The spans highlighted now."""
+        return self._spans
+
     def show_record(self, record: Record) -> None:
         self.show_text(record.text, record.spans)
 
