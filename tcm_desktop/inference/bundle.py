@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import onnxruntime as ort
 
@@ -28,6 +28,9 @@ from tcm_desktop.inference.crf import CrfScores
 from tcm_desktop.inference.errors import BundleError
 from tcm_desktop.inference.lexicon import Lexicon
 from tcm_desktop.inference.tokenizer import CharTokenizer
+
+if TYPE_CHECKING:
+    from tcm_desktop.inference.image_models import ImageModels
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,11 @@ class ModelBundle:
     """A checked bundle: manifest, tokenizer, lexicon, CRF scores and the text model's ONNX session(s).
 
     Build it with :meth:`load`. ``text_session(threads)`` gives the session
-    for a thread count, created once and kept.
+    for a thread count, created once and kept. When the manifest has an
+    ``image`` entry, ``image`` holds the tongue models
+    (:class:`~tcm_desktop.inference.image_models.ImageModels`) and
+    ``image_sessions(threads)`` their (segmenter, classifier) sessions;
+    otherwise ``image`` is None.
     """
 
     def __init__(
@@ -144,6 +151,7 @@ class ModelBundle:
         self.crf = crf
         self.device: Device = device
         self._sessions: dict[int, ort.InferenceSession] = {}
+        self.image: ImageModels | None = None
 
     @property
     def model_version(self) -> str:
@@ -181,6 +189,11 @@ class ModelBundle:
         bundle = cls(folder, manifest, tokenizer, lexicon, CrfScores.load(folder / CRF_FILE), device)
         bundle._check_consistency()
         bundle.text_session(threads)
+        if "image" in manifest:
+            from tcm_desktop.inference.image_models import ImageModels  # imports this module
+
+            bundle.image = ImageModels.from_manifest(folder, manifest, files, device)
+            bundle.image.sessions(threads)
         return bundle
 
     def _check_consistency(self) -> None:
@@ -219,6 +232,12 @@ class ModelBundle:
         if key not in self._sessions:
             self._sessions[key] = self._create_session(key)
         return self._sessions[key]
+
+    def image_sessions(self, threads: int | None = 2) -> tuple[ort.InferenceSession, ort.InferenceSession]:
+        """The tongue (segmenter, classifier) sessions for ``threads``; BundleError when the bundle has none."""
+        if self.image is None:
+            raise BundleError(f"the model bundle {self.folder} has no tongue image model", MANIFEST)
+        return self.image.sessions(threads)
 
     def providers(self, threads: int | None = 2) -> list[str]:
         """The execution providers the session for ``threads`` actually uses, best first."""

@@ -1,0 +1,206 @@
+"""Tongue photo -> tongue attributes for the form, with ONNX Runtime only (no torch, no Qt).
+
+    pipeline = TonguePipeline(ModelBundle.load(folder))        # or a bundle folder, or (segmenter, classifier)
+    [result] = pipeline.predict([Path("R0001.jpg")])
+    result.attributes["tongue_color"]   # {"淡白": 0.1, "淡红": 0.7, "暗红/紫暗": 0.2}
+    result.grades["fissure"]            # {"light": 0.6, "severe": 0.4}; attributes["fissure"] == {"有": 1.0}
+
+Steps per photo: decode (shrunk early when huge), segmenter on the
+letterboxed photo, largest tongue region -> box, square crop with margin
+(the function training used), classifier. A photo in which no tongue region
+of at least ``min_tongue_fraction`` of the picture is found gives
+``found=False`` and attributes read from the whole photo; callers should not
+pre-fill the form from those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tcm_desktop.inference.errors import BundleError, PipelineError
+from tcm_desktop.inference.image_io import DecodedPhoto, ImageError, decode_photo, describe
+from tcm_desktop.inference.image_models import INPUT, ImageModels
+from tcm_desktop.inference.tongue_crop import (
+    Box,
+    crop_square,
+    letterbox,
+    mask_box,
+    square_box,
+    to_model_input,
+    whole_image_box,
+)
+
+if TYPE_CHECKING:
+    from tcm_desktop.inference.bundle import Device, ModelBundle
+
+__all__ = ["ImageError", "TonguePipeline", "TongueResult"]
+
+ImageSource = bytes | Path | str
+BATCH = 16
+
+
+def _frozen(mapping: Mapping[str, Mapping[str, float]]) -> Mapping[str, Mapping[str, float]]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in mapping.items()})
+
+
+@dataclass(frozen=True)
+class TongueResult:
+    """What the models read from one photo.
+
+    ``attributes`` is keyed by form field (tongue_color, coat_color, fissure,
+    tooth_marks) and gives each form value's probability (summing to 1 per
+    field); for graded findings ``grades`` holds the grade probabilities
+    (light/severe). ``box`` is the square the classifier saw and
+    ``tongue_box`` the tongue's bounding box (None when not found), both in
+    the original photo's pixels (``box`` may reach past its edges).
+    """
+
+    found: bool
+    box: Box
+    tongue_box: Box | None
+    tongue_fraction: float
+    attributes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    grades: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def best(self, attribute: str) -> tuple[str, float]:
+        """The most probable form value of ``attribute`` and its probability."""
+        value, p = max(self.attributes[attribute].items(), key=lambda kv: kv[1])
+        return value, p
+
+
+@dataclass(frozen=True)
+class _Located:
+    photo: DecodedPhoto
+    found: bool
+    tongue_box: Box | None  # in decoded-pixel coordinates
+    fraction: float
+
+
+class TonguePipeline:
+    """Runs the tongue segmenter and classifier of a bundle on photos (paths or bytes)."""
+
+    def __init__(
+        self,
+        models: ModelBundle | ImageModels | Path | str | tuple[Path | str, Path | str],
+        threads: int | None = 2,
+        device: Device = "auto",
+    ) -> None:
+        self.models = _resolve(models, threads, device)
+        self.threads = threads
+        self.spec = self.models.spec
+        self._segmenter, self._classifier = self.models.sessions(threads)
+
+    def predict(
+        self, images: Sequence[ImageSource], on_progress: Callable[[int, int], None] | None = None
+    ) -> list[TongueResult]:
+        """One result per image, in order. Raises :class:`ImageError` naming the first unreadable image."""
+        results: list[TongueResult] = []
+        for start in range(0, len(images), BATCH):
+            chunk = images[start : start + BATCH]
+            photos = [decode_photo(src, describe(src, start + i)) for i, src in enumerate(chunk)]
+            results += self._predict_photos(photos)
+            if on_progress is not None:
+                on_progress(len(results), len(images))
+        return results
+
+    def _predict_photos(self, photos: list[DecodedPhoto]) -> list[TongueResult]:
+        located = self._locate(photos)
+        crops, boxes = [], []
+        margin = self.spec.crop.margin
+        for item in located:
+            pixels = item.photo.pixels
+            height, width = pixels.shape[:2]
+            box = square_box(item.tongue_box, margin) if item.tongue_box else whole_image_box(width, height)
+            boxes.append(box)
+            crops.append(crop_square(pixels, box, self.spec.classifier_size))
+        outputs = self._run(self._classifier, crops)
+        results = []
+        for row, (item, box) in enumerate(zip(located, boxes, strict=True)):
+            attributes: dict[str, dict[str, float]] = {}
+            grades: dict[str, dict[str, float]] = {}
+            for attribute, probs in zip(self.spec.attributes, outputs, strict=True):
+                p = probs[row].astype(np.float64)
+                p = p / p.sum()  # INT8 softmax may be off by a few thousandths
+                values: dict[str, float] = {}
+                for value, q in zip(attribute.form_values, p, strict=True):
+                    values[value] = values.get(value, 0.0) + float(q)
+                attributes[attribute.name] = values
+                if attribute.graded:
+                    grades[attribute.name] = {c: float(q) for c, q in zip(attribute.classes, p, strict=True)}
+            scale = item.photo.scale
+            results.append(
+                TongueResult(
+                    found=item.found,
+                    box=_unscale(box, scale),
+                    tongue_box=_unscale(item.tongue_box, scale) if item.tongue_box else None,
+                    tongue_fraction=item.fraction,
+                    attributes=_frozen(attributes),
+                    grades=_frozen(grades),
+                )
+            )
+        return results
+
+    def _locate(self, photos: list[DecodedPhoto]) -> list[_Located]:
+        canvases, frames = [], []
+        for photo in photos:
+            canvas, frame = letterbox(photo.pixels, self.spec.segmenter_size)
+            canvases.append(canvas)
+            frames.append(frame)
+        (probs,) = self._run(self._segmenter, canvases)
+        crop = self.spec.crop
+        located = []
+        for photo, frame, prob in zip(photos, frames, probs, strict=True):
+            mask = prob[0] > crop.threshold
+            inside = frame.mask_to_image(mask.astype(np.float32)) > 0.5
+            fraction = float(inside.mean()) if inside.size else 0.0
+            box = mask_box(mask, 0.0)
+            found = box is not None and fraction >= crop.min_tongue_fraction
+            located.append(_Located(photo, found, frame.box_to_image(box) if found and box else None, fraction))
+        return located
+
+    def mask(self, image: ImageSource) -> np.ndarray:
+        """The tongue probability map of one photo at its decoded size (HxW float32), e.g. for display."""
+        photo = decode_photo(image, describe(image, 0))
+        canvas, frame = letterbox(photo.pixels, self.spec.segmenter_size)
+        (probs,) = self._run(self._segmenter, [canvas])
+        return frame.mask_to_image(probs[0, 0])
+
+    def _run(self, session: object, images: list[np.ndarray]) -> list[np.ndarray]:
+        try:
+            return list(session.run(None, {INPUT: to_model_input(images)}))  # type: ignore[attr-defined]
+        except Exception as exc:  # ONNX Runtime raises its own untyped errors
+            raise PipelineError(f"the tongue model failed: {exc}") from exc
+
+
+def _unscale(box: Box, scale: float) -> Box:
+    if scale == 1.0:
+        return box
+    return (
+        round(box[0] / scale),
+        round(box[1] / scale),
+        round(box[2] / scale),
+        round(box[3] / scale),
+    )
+
+
+def _resolve(
+    models: ModelBundle | ImageModels | Path | str | tuple[Path | str, Path | str],
+    threads: int | None,
+    device: Device,
+) -> ImageModels:
+    if isinstance(models, ImageModels):
+        return models
+    if isinstance(models, tuple):
+        return ImageModels.from_files(models[0], models[1], device)
+    if isinstance(models, (str, Path)):
+        return ImageModels.load_bundle(models, threads, device)
+    image = getattr(models, "image", None)
+    if not isinstance(image, ImageModels):
+        raise BundleError(f"the model bundle {getattr(models, 'folder', models)} has no tongue image model")
+    return image

@@ -1,0 +1,281 @@
+"""The tongue pipeline on a tiny bundle built here (hand-written ONNX graphs, no torch, no shared data).
+
+The stand-in segmenter calls a pixel tongue when it is much redder than it
+is green, so a red ellipse on grey is "found" and a plain grey photo is not;
+the stand-in classifier is average colour -> linear -> softmax per head.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from tcm_desktop.demo.tongue_image import TongueState, render_tongue  # noqa: E402
+from tcm_desktop.files import sha256_of  # noqa: E402
+from tcm_desktop.inference.bundle import ModelBundle  # noqa: E402
+from tcm_desktop.inference.errors import BundleError, PipelineError  # noqa: E402
+from tcm_desktop.inference.image_io import MAX_SIDE, ImageError, decode_photo  # noqa: E402
+from tcm_desktop.inference.image_models import ImageModels  # noqa: E402
+from tcm_desktop.inference.image_pipeline import TonguePipeline, TongueResult  # noqa: E402
+
+SEG, CLS = "tongue_segmenter.onnx", "tongue_classifier.onnx"
+SHIPPED = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
+ATTRIBUTES = [
+    {"name": "tongue_color", "classes": ["light", "regular", "dark"], "form_values": ["淡白", "淡红", "暗红/紫暗"]},
+    {"name": "coat_color", "classes": ["white", "light_yellow", "yellow"], "form_values": ["白", "黄白相间", "黄"]},
+    {"name": "fissure", "classes": ["light", "severe"], "form_values": ["有", "有"], "graded": True},
+    {"name": "tooth_marks", "classes": ["light", "severe"], "form_values": ["有", "有"], "graded": True},
+]
+for entry in ATTRIBUTES:
+    entry.setdefault("graded", False)
+CROP = {"margin": 0.1, "min_tongue_fraction": 0.02, "threshold": 0.5}
+SEG_SIZE, CLS_SIZE = 32, 24
+
+
+def _image_input(size: int) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, size, size])
+
+
+def _save(graph: onnx.GraphProto, path: Path, metadata: dict[str, str]) -> None:
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    for key, value in metadata.items():
+        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def write_models(folder: Path, attributes: list[dict] = ATTRIBUTES) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [12.0, -12.0, 0.0])
+    bias = helper.make_tensor("b", TensorProto.FLOAT, [1], [-3.0])
+    seg = helper.make_graph(
+        [
+            helper.make_node("Conv", ["image", "w", "b"], ["logit"]),
+            helper.make_node("Sigmoid", ["logit"], ["tongue_prob"]),
+        ],
+        "segmenter",
+        [_image_input(SEG_SIZE)],
+        [helper.make_tensor_value_info("tongue_prob", TensorProto.FLOAT, ["batch", 1, SEG_SIZE, SEG_SIZE])],
+        [weight, bias],
+    )
+    _save(seg, folder / SEG, {"kind": "tongue-segmenter", "input_size": str(SEG_SIZE), "crop": json.dumps(CROP)})
+    rng = np.random.default_rng(0)
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["f"]),
+    ]
+    inits, outputs = [], []
+    for a in attributes:
+        n = len(a["classes"])
+        w = helper.make_tensor(f"w_{a['name']}", TensorProto.FLOAT, [3, n], rng.normal(0, 3, 3 * n).tolist())
+        inits.append(w)
+        nodes += [
+            helper.make_node("MatMul", ["f", w.name], [f"z_{a['name']}"]),
+            helper.make_node("Softmax", [f"z_{a['name']}"], [f"prob_{a['name']}"], axis=1),
+        ]
+        outputs.append(helper.make_tensor_value_info(f"prob_{a['name']}", TensorProto.FLOAT, ["batch", n]))
+    cls = helper.make_graph(nodes, "classifier", [_image_input(CLS_SIZE)], outputs, inits)
+    meta = {
+        "kind": "tongue-classifier",
+        "input_size": str(CLS_SIZE),
+        "crop": json.dumps(CROP),
+        "attributes": json.dumps(attributes, ensure_ascii=False),
+    }
+    _save(cls, folder / CLS, meta)
+
+
+def image_entry() -> dict:
+    return {
+        "segmenter": {"file": SEG, "input_size": SEG_SIZE},
+        "classifier": {"file": CLS, "input_size": CLS_SIZE},
+        "attributes": ATTRIBUTES,
+        "crop": CROP,
+    }
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    manifest["files"] = {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tongue") / "bundle"
+    write_models(folder)
+    write_manifest(
+        folder, {"format": "tcm-model-bundle", "format_version": 1, "name": "t", "version": "1", "image": image_entry()}
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pipeline(bundle: Path) -> TonguePipeline:
+    return TonguePipeline(bundle, threads=1)
+
+
+def red_ellipse(width: int = 200, height: int = 150) -> np.ndarray:
+    image = np.full((height, width, 3), 128, np.uint8)
+    cv2.ellipse(image, (120, 80), (40, 30), 0, 0, 360, (220, 60, 70), -1)  # RGB: red tongue right of centre
+    return image
+
+
+def jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def test_probabilities_sum_to_one_per_form_field(pipeline: TonguePipeline, tmp_path: Path) -> None:
+    photo = tmp_path / "demo.jpg"
+    cv2.imwrite(str(photo), render_tongue(TongueState("淡红", "白", "薄", True, False), seed=3))
+    results = pipeline.predict([photo, jpeg(red_ellipse())])
+    assert len(results) == 2 and all(isinstance(r, TongueResult) for r in results)
+    for result in results:
+        assert list(result.attributes) == ["tongue_color", "coat_color", "fissure", "tooth_marks"]
+        for field, probs in result.attributes.items():
+            assert sum(probs.values()) == pytest.approx(1.0, abs=1e-6), field
+            assert all(0.0 <= p <= 1.0 for p in probs.values())
+        assert set(result.attributes["tongue_color"]) == {"淡白", "淡红", "暗红/紫暗"}
+        assert dict(result.attributes["fissure"]) == pytest.approx({"有": 1.0})
+        assert set(result.grades) == {"fissure", "tooth_marks"}
+        assert sum(result.grades["tooth_marks"].values()) == pytest.approx(1.0, abs=1e-6)
+        assert result.best("coat_color")[0] in {"白", "黄白相间", "黄"}
+    with pytest.raises(TypeError):
+        results[0].attributes["tongue_color"]["淡白"] = 1.0  # type: ignore[index]
+
+
+def test_the_tongue_is_found_and_boxed_in_original_pixels(pipeline: TonguePipeline) -> None:
+    [result] = pipeline.predict([jpeg(red_ellipse())])
+    assert result.found and result.tongue_box is not None
+    x0, y0, x1, y1 = result.tongue_box
+    assert abs(x0 - 80) <= 6 and abs(x1 - 161) <= 6 and abs(y0 - 50) <= 6 and abs(y1 - 111) <= 6
+    bx0, by0, bx1, by1 = result.box
+    assert bx1 - bx0 == by1 - by0 and bx0 < x0 and bx1 > x1  # square, with margin
+    assert 0.1 < result.tongue_fraction < 0.4
+
+
+def test_no_tongue_means_not_found_with_the_whole_photo_read(pipeline: TonguePipeline) -> None:
+    [result] = pipeline.predict([jpeg(np.full((90, 120, 3), 128, np.uint8))])
+    assert not result.found and result.tongue_box is None
+    assert result.box == (0, -15, 120, 105)
+    assert sum(result.attributes["coat_color"].values()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_bytes_and_paths_give_the_same_answer(pipeline: TonguePipeline, tmp_path: Path) -> None:
+    data = jpeg(red_ellipse())
+    (tmp_path / "a.jpg").write_bytes(data)
+    by_bytes, by_path = pipeline.predict([data, tmp_path / "a.jpg"])
+    assert by_bytes == by_path
+
+
+def _truncated_png() -> bytes:
+    ok, buf = cv2.imencode(".png", np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    return buf.tobytes()[:-200]
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p / "missing.jpg", "does not exist"),
+        (lambda p: b"", "empty"),
+        (lambda p: b"this is not an image at all", "not an image"),
+        (lambda p: jpeg(red_ellipse())[:1500], "damaged or truncated"),
+        (lambda p: _truncated_png(), "damaged or truncated"),
+        (lambda p: jpeg(red_ellipse())[:200] + bytes(800) + jpeg(red_ellipse())[1000:], "damaged or truncated"),
+        (lambda p: p, "folder"),
+    ],
+    ids=["missing", "empty", "not-image", "truncated-jpeg", "truncated-png", "corrupt-jpeg", "folder"],
+)
+def test_bad_images_raise_a_clear_error_naming_them(pipeline: TonguePipeline, tmp_path: Path, make, words: str) -> None:
+    bad = make(tmp_path)
+    good = jpeg(red_ellipse())
+    with pytest.raises(ImageError, match=words) as caught:
+        pipeline.predict([good, bad])
+    assert isinstance(caught.value, PipelineError)
+    expected = str(bad) if isinstance(bad, Path) else "image #2 (bytes)"
+    assert caught.value.image == expected and expected in str(caught.value)
+
+
+def test_a_50_megapixel_jpeg_is_decoded_reduced() -> None:
+    height, width = 6000, 8400  # 50.4 MP
+    big = np.full((height, width, 3), 128, np.uint8)
+    cv2.ellipse(big, (4200, 3000), (1600, 1200), 0, 0, 360, (70, 60, 220), -1)  # BGR red
+    ok, buf = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    del big
+    photo = decode_photo(buf.tobytes(), "big.jpg")
+    assert max(photo.pixels.shape[:2]) <= MAX_SIDE and photo.original_size == (width, height)
+    assert photo.scale == pytest.approx(photo.pixels.shape[1] / width)
+
+
+def test_the_result_box_of_a_huge_photo_is_in_its_own_pixels(pipeline: TonguePipeline) -> None:
+    big = cv2.resize(red_ellipse(), (4000, 3000), interpolation=cv2.INTER_NEAREST)
+    [result] = pipeline.predict([jpeg(big, 80)])
+    assert result.found and result.tongue_box is not None
+    assert abs(result.tongue_box[0] - 1600) < 100 and abs(result.tongue_box[2] - 3220) < 100
+
+
+def test_exif_rotation_is_applied() -> None:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(np.zeros((30, 50, 3), np.uint8)).save(buffer, "JPEG", exif=exif)
+    photo = decode_photo(buffer.getvalue(), "phone.jpg")
+    assert photo.pixels.shape[:2] == (50, 30) and photo.original_size == (30, 50)
+
+
+def test_loose_onnx_files_describe_themselves(bundle: Path) -> None:
+    pipeline = TonguePipeline((bundle / SEG, bundle / CLS), threads=1)
+    assert [a.name for a in pipeline.spec.attributes] == [a["name"] for a in ATTRIBUTES]
+    assert pipeline.spec.crop.margin == CROP["margin"] and pipeline.spec.classifier_size == CLS_SIZE
+
+
+def test_a_changed_image_model_is_refused_by_name(bundle: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    data = bytearray((copy / CLS).read_bytes())
+    data[-10] ^= 0x01
+    (copy / CLS).write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=CLS.replace(".", r"\.")):
+        TonguePipeline(copy, threads=1)
+
+
+def test_a_manifest_that_disagrees_with_the_onnx_metadata_is_refused(bundle: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["image"]["attributes"][0]["form_values"] = ["淡红", "淡白", "暗红/紫暗"]
+    write_manifest(copy, manifest)
+    with pytest.raises(BundleError, match="attributes"):
+        TonguePipeline(copy, threads=1)
+
+
+def test_model_bundle_exposes_the_image_models_only_when_the_manifest_has_them(bundle: Path, tmp_path: Path) -> None:
+    text_only = ModelBundle.load(SHIPPED, threads=1)
+    assert text_only.image is None
+    with pytest.raises(BundleError, match="no tongue image model"):
+        text_only.image_sessions(1)
+    with pytest.raises(BundleError, match="no tongue image model"):
+        TonguePipeline(text_only)
+    both = tmp_path / "both"
+    shutil.copytree(SHIPPED, both)
+    for name in (SEG, CLS):
+        shutil.copyfile(bundle / name, both / name)
+    manifest = json.loads((both / "manifest.json").read_text(encoding="utf-8"))
+    manifest["image"] = image_entry()
+    write_manifest(both, manifest)
+    loaded = ModelBundle.load(both, threads=1)
+    assert isinstance(loaded.image, ImageModels)
+    segmenter, classifier = loaded.image_sessions(1)
+    assert segmenter.get_inputs()[0].name == "image" and len(classifier.get_outputs()) == 4
+    [result] = TonguePipeline(loaded, threads=1).predict([jpeg(red_ellipse())])
+    assert result.found

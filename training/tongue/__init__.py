@@ -1,0 +1,1 @@
+"""Tongue photo models: segmenter (find the tongue) and attribute classifier (torch; training only)."""
