@@ -1,6 +1,8 @@
 """Pure domain types and the schema loader. No Qt, no torch."""
 
-from tcm_desktop.domain.errors import RecordError, SchemaError, TcmError
+from tcm_desktop.domain.draft import DraftAnnotation, DraftModel, SpanKey
+from tcm_desktop.domain.errors import EditError, RecordError, SchemaError, TcmError
+from tcm_desktop.domain.events import Event
 from tcm_desktop.domain.records import (
     FormValue,
     Prediction,
@@ -25,6 +27,10 @@ from tcm_desktop.domain.schema import (
 
 __all__ = [
     "GENERAL",
+    "DraftAnnotation",
+    "DraftModel",
+    "EditError",
+    "Event",
     "NOT_MENTIONED",
     "FieldType",
     "FormField",
@@ -38,6 +44,7 @@ __all__ = [
     "SchemaError",
     "SetBy",
     "Span",
+    "SpanKey",
     "Specialty",
     "TcmError",
     "default_schema",

@@ -22,3 +22,7 @@ class RecordError(TcmError):
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.reason = message
+
+
+class EditError(TcmError):
+    """An annotation edit breaks the span or form rules; the message says why."""

@@ -160,7 +160,8 @@ class Prediction:
     flags: tuple[str, ...] = ()
 
 
-def _is_edge_char(ch: str) -> bool:
+def is_edge_char(ch: str) -> bool:
+    """Whether ``ch`` may not start or end a span (whitespace, punctuation, separators)."""
     # Whitespace, punctuation and separators never start or end a span (SCHEMA.md);
     # unit marks (%, °, ℃) are symbols (S*), not punctuation, so they may.
     category = unicodedata.category(ch)
@@ -189,7 +190,7 @@ def span_problems(text: str, spans: Sequence[Span], labels: Iterable[str] | None
             )
         if allowed is not None and span.label not in allowed:
             problems.append(RecordError(f"unknown label {span.label!r}", where))
-        if _is_edge_char(span.text[:1]) or _is_edge_char(span.text[-1:]):
+        if is_edge_char(span.text[:1]) or is_edge_char(span.text[-1:]):
             problems.append(RecordError(f"span {span.text!r} starts or ends with whitespace or punctuation", where))
         if span.start < previous_end:
             problems.append(RecordError(f"overlaps spans[{previous_index}]", where))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tcm_desktop.domain import Prediction, Record, RecordStatus, SetBy, Span
-from tcm_desktop.store.errors import InvalidRecordError, RecordNotFoundError
+from tcm_desktop.store.errors import InvalidRecordError, RecordNotFoundError, StoreError
 from tcm_desktop.store.rows import annotation_dict, from_json, span_from_row, store_problems, to_json, utc_now
 
 if TYPE_CHECKING:
@@ -158,7 +158,9 @@ class AnnotationRepository:
         not named keeps who set it if it is unchanged from the latest
         prediction (``model``) or the previous annotation (its ``set_by``),
         and is ``user`` otherwise. ``verify`` marks the record verified
-        instead of corrected.
+        instead of corrected. Everything -- annotation, correction diff, audit
+        entry, status -- is written in one transaction or not at all; a database
+        failure is raised as :class:`StoreError`.
         """
         evidence = {k: tuple(int(i) for i in v) for k, v in (form_evidence or {}).items()}
         spans = tuple(spans)
@@ -170,6 +172,21 @@ class AnnotationRepository:
         if problems:
             raise InvalidRecordError(record_id, problems)
         explicit = dict(set_by or {})
+        try:
+            return self._write(record_id, spans, form, evidence, explicit, who, verify)
+        except sqlite3.Error as exc:  # the transaction has rolled back: nothing of the save is kept
+            raise StoreError(f"could not save the annotation of {record_id}: {exc}") from exc
+
+    def _write(
+        self,
+        record_id: str,
+        spans: tuple[Span, ...],
+        form: dict[str, Any],
+        evidence: dict[str, tuple[int, ...]],
+        explicit: dict[str, SetBy],
+        who: str,
+        verify: bool,
+    ) -> int:
         with self._db.transaction() as conn:
             previous = self._detailed(record_id)
             latest = self._db.predictions.latest_with_id(record_id)

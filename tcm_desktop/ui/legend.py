@@ -11,6 +11,11 @@ from tcm_desktop.domain import Label, Schema
 SPACING = 4
 
 
+def category_keys(schema: Schema) -> dict[int, str]:
+    """Qt key code -> label code: the annotation shortcut of each category, as the legend shows it."""
+    return {ord(label.key.upper()): label.code for label in schema.labels if len(label.key) == 1}
+
+
 def text_colour_on(background: str) -> str:
     """Black or white, whichever reads better on ``background``."""
     colour = QColor(background)

@@ -1,11 +1,13 @@
 """The main window: builds the panels around a RecordBrowser and wires them; nothing else.
 
 Left: the record list. Centre: the record text with the legend under it.
-Right: the tongue photo above the structured form.
+Right: the tongue photo above the structured form. Corrections (spans, form,
+undo, save, the unsaved-edits guard) live in :mod:`tcm_desktop.ui.correction`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 
 from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
 from tcm_desktop.store import Database
-from tcm_desktop.ui.form_view import FormView
+from tcm_desktop.ui.correction import CorrectionController, Prompter
+from tcm_desktop.ui.form_editor import FormEditor
 from tcm_desktop.ui.image_view import ImagePanel
 from tcm_desktop.ui.inference_worker import InferenceController
 from tcm_desktop.ui.names import specialty_name, status_name
@@ -43,6 +46,10 @@ class MainWindow(QMainWindow):
     model's spans, form and tongue attributes are on screen, or the failure
     is in the status bar. Records a person has corrected or verified keep
     showing that annotation; the model's answer is stored but not shown.
+
+    What is shown can be corrected (:attr:`correction`); ``who`` is the name
+    saves are audited under (default: the login) and ``prompter`` asks the
+    Save / Discard / Cancel question (default: a QMessageBox).
     """
 
     record_shown = Signal(str)
@@ -55,6 +62,8 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         parent: QWidget | None = None,
         model_dir: Path | None = None,
+        who: str | None = None,
+        prompter: Prompter | None = None,
     ) -> None:
         super().__init__(parent)
         self._db = db
@@ -78,7 +87,10 @@ class MainWindow(QMainWindow):
         self.record_list = RecordListPanel(self.browser, schema)
         self.text_panel = TextPanel(schema)
         self.image_panel = ImagePanel({f.name: f.zh for f in schema.fields_for("general")})
-        self.form_view = FormView(schema)
+        self.form_editor = FormEditor(schema)
+        self.correction = CorrectionController(
+            db, schema, self.text_panel.text_view, self.form_editor, who=who, prompter=prompter, parent=self
+        )
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
@@ -86,6 +98,10 @@ class MainWindow(QMainWindow):
         self.browser.events.changed.connect(self._update_counts)
         self.browser.events.selection_changed.connect(self._show_selected)
         self.browser.events.failed.connect(self._show_failure)
+        self.browser.set_leave_guard(self.correction.confirm_leave)
+        self.correction.saved.connect(self._show_saved)
+        self.correction.message.connect(self._show_failure)
+        self.correction.dirty_changed.connect(self.setWindowModified)
         self._show_database()
         self._restore_settings()
         self.browser.refresh()
@@ -100,7 +116,7 @@ class MainWindow(QMainWindow):
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.setObjectName("right_splitter")
         self.right_splitter.addWidget(self.image_panel)
-        self.right_splitter.addWidget(self.form_view)
+        self.right_splitter.addWidget(self.form_editor)
         self.right_splitter.setSizes([340, 460])
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -140,6 +156,26 @@ class MainWindow(QMainWindow):
         self.find_action.triggered.connect(self._focus_search)
         self.addAction(self.find_action)
 
+        edit_menu = self.menuBar().addMenu(self.tr("标注(&E)"))
+        edit_menu.addActions(self.correction.actions())
+        self.save_next_action = self._action(self.tr("保存并转到下一条"), "Ctrl+Return", self._save_and_next)
+        self.next_action = self._action(self.tr("下一条病历(&N)"), "Alt+N", self.browser.select_next)
+        self.previous_action = self._action(self.tr("上一条病历(&P)"), "Alt+P", self.browser.select_previous)
+        edit_menu.addActions([self.save_next_action, self.next_action, self.previous_action])
+        edit_menu.addSeparator()
+        self.focus_actions = [
+            self._action(self.tr("转到病历列表"), "Ctrl+1", self.record_list.table.setFocus),
+            self._action(self.tr("转到病历正文"), "Ctrl+2", self.text_panel.text_view.setFocus),
+            self._action(self.tr("转到结构化表单"), "Ctrl+3", self.form_editor.focus_first_field),
+        ]
+        edit_menu.addActions(self.focus_actions)
+
+    def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
     def _build_status_bar(self) -> None:
         self.count_label = QLabel()
         self.model_label = QLabel()
@@ -157,7 +193,10 @@ class MainWindow(QMainWindow):
         return self.browser.select(record_id)
 
     def open_database(self, path: Path) -> bool:
-        """Browse the database at ``path`` instead; False (after telling the user) on failure."""
+        """Browse the database at ``path`` instead; False (after telling the user) on failure
+        or when the user keeps unsaved edits."""
+        if not self.correction.confirm_leave():
+            return False
         try:
             db = Database.open(Path(path))
         except TcmError as exc:
@@ -165,6 +204,7 @@ class MainWindow(QMainWindow):
             return False
         previous = self._owned_db
         self._db, self._owned_db = db, db
+        self.correction.set_database(db)
         self._show_database()
         self.browser.set_source(db.records)
         if previous is not None:
@@ -181,7 +221,7 @@ class MainWindow(QMainWindow):
 
     # -- slots -----------------------------------------------------------------
     def _show_database(self) -> None:
-        self.setWindowTitle(self.tr("{0} — 中医病历结构化").format(self._db.path.name))
+        self.setWindowTitle(self.tr("{0}[*] — 中医病历结构化").format(self._db.path.name))
         try:
             model = self._db.models.active()
         except TcmError:
@@ -200,13 +240,13 @@ class MainWindow(QMainWindow):
             self._shown_id = None
             self.text_panel.clear_record()
             self.image_panel.show_image(None)
-            self.form_view.clear_record()
+            self.correction.load(None)
             return
         record = stored.record
         header = "　".join((record.id, specialty_name(self._schema, record.specialty), status_name(stored.status)))
-        self.text_panel.show_record(record, header)
+        self.text_panel.show_header(header)
         self.image_panel.show_image(stored.image_path)
-        self.form_view.show_record(record)
+        self.correction.load(record)
         self._shown_id = record.id
         self._shown_timer.start()
         self._request_prediction(record.id)
@@ -236,6 +276,7 @@ class MainWindow(QMainWindow):
                 self._db.predictions.add(prediction)
             except TcmError as exc:
                 self.statusBar().showMessage(self.tr("预测未能保存：{0}").format(exc), STATUS_MESSAGE_MS)
+        kept_edits = False
         if stored.status in (RecordStatus.NEW, RecordStatus.PREDICTED):
             record = replace(
                 stored.record,
@@ -243,12 +284,13 @@ class MainWindow(QMainWindow):
                 form={v.field: v.value for v in prediction.form},
                 form_evidence={v.field: v.evidence for v in prediction.form if v.evidence},
             )
-            self.text_panel.text_view.show_record(record)
-            self.form_view.show_record(record)
+            kept_edits = not self.correction.offer(record)  # never overwrite what the clinician changed
         self.image_panel.show_tongue(prediction.tongue)
         flags = "；".join(prediction.flags)
         message = self.tr("模型预测：{0} 个实体，不确定度 {1:.3f}")
         message = message.format(len(prediction.spans), prediction.uncertainty)
+        if kept_edits:
+            message += self.tr("（未显示：保留了您的修改）")
         self.statusBar().showMessage(message + (f"　⚠ {flags}" if flags else ""), STATUS_MESSAGE_MS)
         QTimer.singleShot(0, lambda: self._emit_prediction_shown(prediction.record_id))
 
@@ -287,6 +329,24 @@ class MainWindow(QMainWindow):
         if path:
             self.open_database(Path(path))
 
+    def _show_saved(self, record_id: str) -> None:
+        self.statusBar().showMessage(self.tr("已保存并核实 {0}").format(record_id), STATUS_MESSAGE_MS)
+        # Later, not now: a save the leave guard asked for runs inside the record list's
+        # selection change, where the list must not be reset under it.
+        QTimer.singleShot(0, self, lambda: self._show_saved_status(record_id))
+
+    def _show_saved_status(self, record_id: str) -> None:
+        if not self.isVisible():
+            return  # saved on closing
+        self.browser.refresh()  # the list shows the new status
+        if self.browser.selected_id == record_id and not self.correction.is_dirty:
+            self.browser.reload_current()  # the header too, and the annotation as stored
+            self.statusBar().showMessage(self.tr("已保存并核实 {0}").format(record_id), STATUS_MESSAGE_MS)
+
+    def _save_and_next(self) -> None:
+        if self.correction.save():
+            self.browser.select_next()
+
     def _focus_search(self) -> None:
         self.record_list.search_edit.setFocus()
         self.record_list.search_edit.selectAll()
@@ -309,6 +369,9 @@ class MainWindow(QMainWindow):
                 restore(value)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.correction.confirm_leave():
+            event.ignore()
+            return
         self.save_settings()
         self.inference.shutdown()
         if self._owned_db is not None:

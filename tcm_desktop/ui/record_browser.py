@@ -18,29 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from tcm_desktop.domain import RecordStatus, TcmError
+from tcm_desktop.domain.events import Event
 
 DEFAULT_PAGE_SIZE = 500
-
-
-class Event:
-    """A minimal signal: ``connect`` callbacks, ``emit`` calls them in order."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[..., object]] = []
-
-    def connect(self, callback: Callable[..., object]) -> None:
-        if callback not in self._callbacks:
-            self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable[..., object]) -> None:
-        """Forget ``callback``; a callback that was never connected is ignored."""
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
-
-    def emit(self, *args: Any) -> None:
-        # Iterate over a copy so a callback may disconnect itself.
-        for callback in list(self._callbacks):
-            callback(*args)
 
 
 class BrowserEvents:
@@ -50,12 +30,19 @@ class BrowserEvents:
     ``selection_changed(record_id | None)``: another record (or none) is selected;
     ``RecordBrowser.current`` already holds it when observers are called.
     ``failed(message)``: the database could not answer (the state is unchanged).
+    ``selection_kept(record_id | None)``: the leave guard refused to replace the
+    shown record; views that already moved should move back to ``record_id``.
     """
 
     def __init__(self) -> None:
         self.changed = Event()
         self.selection_changed = Event()
         self.failed = Event()
+        self.selection_kept = Event()
+
+
+# guard(leaving_id, next_id) -> may the shown record be replaced?
+LeaveGuard = Callable[[str | None, str | None], bool]
 
 
 class RecordSummaryLike(Protocol):
@@ -109,6 +96,7 @@ class RecordBrowser:
         self._total_all = 0
         self._selected_id: str | None = None
         self._current: Any = None
+        self._leave_guard: LeaveGuard | None = None
 
     # -- state -----------------------------------------------------------
     @property
@@ -157,6 +145,20 @@ class RecordBrowser:
             if summary.id == record_id:
                 return row
         return None
+
+    def set_leave_guard(self, guard: LeaveGuard | None) -> None:
+        """Ask ``guard(leaving_id, next_id)`` before the shown record is replaced by
+        :meth:`select` or :meth:`reload_current` (e.g. "save your edits?"); when it
+        answers False nothing changes and ``events.selection_kept`` is emitted."""
+        self._leave_guard = guard
+
+    def _may_leave(self, next_id: str | None) -> bool:
+        if self._leave_guard is None or self._current is None:
+            return True
+        if self._leave_guard(self._selected_id, next_id):
+            return True
+        self.events.selection_kept.emit(self._selected_id)
+        return False
 
     # -- changing the filter and the page ------------------------------------
     def set_search(self, text: str) -> None:
@@ -219,11 +221,13 @@ class RecordBrowser:
     def select(self, record_id: str | None) -> bool:
         """Select ``record_id`` (it need not be on the current page); None clears.
 
-        Returns False, with the selection unchanged and the reason on
-        ``events.failed``, when the database cannot give the record.
+        Returns False, with the selection unchanged, when the leave guard refuses
+        or (with the reason on ``events.failed``) the database cannot give the record.
         """
         if record_id == self._selected_id and (record_id is None or self._current is not None):
             return True
+        if not self._may_leave(record_id):
+            return False
         try:
             current = self._records.get(record_id) if record_id is not None else None
         except TcmError as exc:
@@ -233,12 +237,16 @@ class RecordBrowser:
         self.events.selection_changed.emit(record_id)
         return True
 
-    def reload_current(self) -> None:
-        """Read the selected record again (after it was changed) and tell observers."""
+    def reload_current(self) -> bool:
+        """Read the selected record again (after it was changed) and tell observers;
+        False when the leave guard refuses."""
+        if not self._may_leave(self._selected_id):
+            return False
         record_id, self._current = self._selected_id, None
         if record_id is not None and not self.select(record_id):
             self._selected_id = None
             self.events.selection_changed.emit(None)
+        return True
 
     def select_next(self) -> None:
         self._step(1)

@@ -87,7 +87,8 @@ class RecordTableModel(QAbstractTableModel):
 class RecordListPanel(QWidget):
     """Search, filters and the table of records; selecting a row selects it in the browser.
 
-    Up/Down in the table move the selection, and so the record shown.
+    Up/Down in the table move the selection, and so the record shown (unless the
+    browser's leave guard keeps the record, e.g. for unsaved edits: the row moves back).
     """
 
     def __init__(self, browser: RecordBrowser, schema: Schema, parent: QWidget | None = None) -> None:
@@ -157,6 +158,11 @@ class RecordListPanel(QWidget):
 
         browser.events.changed.connect(self._on_browser_changed)
         browser.events.selection_changed.connect(self._sync_selection)
+        # The guard kept the shown record: move the row back once the table has
+        # finished handling the click or key that moved it.
+        browser.events.selection_kept.connect(
+            lambda _record_id: QTimer.singleShot(0, lambda: self._sync_selection(self._browser.selected_id))
+        )
         self._on_browser_changed()
 
     def _apply_search(self) -> None:

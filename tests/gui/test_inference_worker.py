@@ -48,7 +48,7 @@ def test_opening_a_record_shows_and_stores_the_models_prediction(window: MainWin
     # R004 had no annotation: the text now carries the model's spans, the form its values
     view = window.text_panel.text_view
     assert view.spans and {s.text for s in view.spans} == {s.text for s in stored.spans}
-    assert window.form_view.value_text("prolapse_after_defecation") == "是"
+    assert window.form_editor.value_text("prolapse_after_defecation") == "是"
     assert "模型预测" in window.statusBar().currentMessage()
     assert window.model_label.text().startswith("模型 tcm-text@")
 

@@ -141,7 +141,7 @@ def test_photo_is_shown_and_the_placeholder_when_there_is_none(qtbot, window: Ma
 
 
 def test_form_shows_the_general_and_specialty_blocks(window: MainWindow):
-    form = window.form_view
+    form = window.form_editor
     assert form.group_titles() == ["通用", "消化内科"]
     assert form.value_text("diarrhea_frequency") == "每日>6次"
     assert form.value_text("herbs") == "党参 15g、炒白术 10g"

@@ -136,3 +136,29 @@ def test_set_source_switches_database(plain_db: Database, tmp_path) -> None:
         assert seen.selections == [None]
     finally:
         other.close()
+
+
+def test_the_leave_guard_can_keep_the_shown_record(plain_db: Database) -> None:
+    browser = RecordBrowser(plain_db.records)
+    browser.refresh()
+    asked: list[tuple[str | None, str | None]] = []
+    answer = [False]
+
+    def guard(leaving: str | None, following: str | None) -> bool:
+        asked.append((leaving, following))
+        return answer[0]
+
+    browser.set_leave_guard(guard)
+    seen = Recorder(browser)
+    kept: list[str | None] = []
+    browser.events.selection_kept.connect(kept.append)
+    assert browser.select("R002") is False
+    browser.select_next()
+    assert browser.reload_current() is False
+    assert browser.selected_id == "R001" and seen.selections == [] and kept == ["R001"] * 3
+    assert asked == [("R001", "R002"), ("R001", "R002"), ("R001", "R001")]
+    assert browser.select("R001")  # staying where one is asks nothing
+    assert len(asked) == 3
+    answer[0] = True
+    assert browser.select("R003") and seen.selections == ["R003"]
+    assert browser.reload_current() and seen.selections == ["R003", "R003"]

@@ -4,7 +4,7 @@ import pytest
 from store_testkit import GASTRO_TEXT, gastro_record, span, table_counts
 
 from tcm_desktop.domain import FormValue, Prediction, Record, RecordStatus, SetBy, Span
-from tcm_desktop.store import Database, InvalidRecordError, RecordNotFoundError
+from tcm_desktop.store import Database, InvalidRecordError, RecordNotFoundError, StoreError
 
 TEXT = GASTRO_TEXT
 
@@ -177,3 +177,18 @@ def test_failure_in_the_middle_of_save_rolls_everything_back(plain: Database, mo
 def test_save_on_missing_record(db: Database) -> None:
     with pytest.raises(RecordNotFoundError):
         db.annotations.save("nope", (), {}, "dr")
+
+
+def test_a_database_failure_during_save_is_a_store_error_and_leaves_nothing_behind(plain: Database) -> None:
+    db = plain
+    predicted(db)
+    before = (table_counts(db), db.annotations.current("R1"), db.records.get("R1").status)
+    # A real SQLite failure half way: the annotation rows and the audit entry are written by then.
+    db.conn.execute(
+        "CREATE TEMP TRIGGER refuse_corrections BEFORE INSERT ON corrections"
+        " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+    with pytest.raises(StoreError, match="could not save the annotation of R1: disk I/O error"):
+        db.annotations.save("R1", (Span(0, 2, "SYM", "腹泻"),), {}, "dr", verify=True)
+    assert (table_counts(db), db.annotations.current("R1"), db.records.get("R1").status) == before
+    assert not db.conn.in_transaction
