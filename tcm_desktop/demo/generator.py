@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tcm_desktop.demo.gen_case import draw_case
+from tcm_desktop.demo.gen_case import Case, draw_case
 from tcm_desktop.demo.gen_fields import FIELDS, empty, final_value, trajectory, vocab_items, write_item, write_state
 from tcm_desktop.demo.gen_sections import Notes, Writer
 from tcm_desktop.demo.gen_text import Style, TextBuilder
@@ -32,6 +32,7 @@ MAX_CHARS = 8000
 class GeneratedRecord:
     record: Record
     tongue: TongueState
+    case: Case | None = field(default=None, compare=False)  # the patient's facts behind the text
 
 
 def _record_rng(seed: int, index: int) -> random.Random:
@@ -55,11 +56,11 @@ def _pick_specialty(rng: random.Random) -> str:
 class _Record:
     """State for one record while its sections are written."""
 
-    def __init__(self, rng: random.Random, specialty: str) -> None:
+    def __init__(self, rng: random.Random, specialty: str, linked_symptoms: bool = False) -> None:
         self.rng = rng
         self.v = vocab()
         self.style = Style.draw(rng)
-        self.case = draw_case(rng, self.v, specialty, self.style.gram)
+        self.case = draw_case(rng, self.v, specialty, self.style.gram, linked_symptoms)
         self.truth = draw_truth(rng, self.case.syndromes[0])
         self.notes = Notes()
         self.section_sep = rng.choice(("\n", "\n", "\n", "\n\n", " "))
@@ -193,10 +194,14 @@ class _Record:
         return default_schema().complete_form(self.case.specialty, form)
 
 
-def generate_record(seed: int, index: int) -> GeneratedRecord:
-    """Record ``index`` of the corpus for ``seed`` (independent of the others)."""
+def generate_record(seed: int, index: int, linked_symptoms: bool = False) -> GeneratedRecord:
+    """Record ``index`` of the corpus for ``seed`` (independent of the others).
+
+    ``linked_symptoms`` draws each syndrome's characteristic symptoms more often
+    (:func:`tcm_desktop.demo.gen_case.symptom_links`); off, the corpus is the usual one.
+    """
     rng = _record_rng(seed, index)
-    state = _Record(rng, _pick_specialty(rng))
+    state = _Record(rng, _pick_specialty(rng), linked_symptoms)
     tb = state.long_note() if rng.random() < LONG_SHARE else state.outpatient(follow_up=rng.random() < 0.3)
     text = tb.text().rstrip()
     spans = tuple(s for s in tb.spans if s.end <= len(text))
@@ -210,10 +215,10 @@ def generate_record(seed: int, index: int) -> GeneratedRecord:
         spans=spans,
         form=form,
     )
-    return GeneratedRecord(record=record, tongue=state.truth)
+    return GeneratedRecord(record=record, tongue=state.truth, case=state.case)
 
 
-def generate_records(n: int, seed: int = 0) -> Iterator[GeneratedRecord]:
+def generate_records(n: int, seed: int = 0, linked_symptoms: bool = False) -> Iterator[GeneratedRecord]:
     """``n`` records, deterministic by ``seed``; ids DEMO-00001, DEMO-00002 ..."""
     for index in range(n):
-        yield generate_record(seed, index)
+        yield generate_record(seed, index, linked_symptoms)

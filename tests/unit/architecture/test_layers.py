@@ -24,9 +24,10 @@ ALLOWED = {
     "inference": {"domain"},
     "mining": {"domain"},
     "demo": {"domain", "store"},
-    "ui": {"domain", "store", "inference", "mining", "demo"},
-    "cli": {"domain", "store", "inference", "mining", "demo", "batch_structure"},
+    "ui": {"domain", "store", "inference", "mining", "demo", "mining_data"},
+    "cli": {"domain", "store", "inference", "mining", "demo", "batch_structure", "mining_data"},
     "batch_structure": {"domain", "store", "inference"},
+    "mining_data": {"domain", "store", "inference", "mining"},  # store -> mining glue for `tcm rules` and the view
 }
 SHARED_MODULES = {"resources", "paths", "files", "__init__"}  # top-level helpers any layer may use
 CORE_LAYERS = ["domain", "store", "inference", "mining", "demo"]

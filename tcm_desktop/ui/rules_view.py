@@ -1,0 +1,326 @@
+"""Association rules (sortable table, drill-down to records) and statistics, in one dialog.
+
+    dialog = open_rules_dialog(main_window, database)
+    dialog.records_requested.connect(main_window.show_records)   # list of record ids
+
+The views take loaders (source -> transactions, source -> statistics) and
+never touch the database themselves; :func:`open_rules_dialog` wires the
+loaders of :mod:`tcm_desktop.mining_data` to a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tcm_desktop.domain import RecordStatus, TcmError
+from tcm_desktop.mining import ItemKind, MiningResult, Rule, RuleQuery, Transaction, mine_rules
+from tcm_desktop.mining.rules import MAX_RULE_LENGTH
+from tcm_desktop.mining.statistics import Statistics
+from tcm_desktop.mining_data import RecordSource, load_statistics, load_transactions
+from tcm_desktop.store import Database
+from tcm_desktop.ui.statistics_view import StatisticsView
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+TransactionLoader = Callable[[RecordSource], Sequence[Transaction]]
+StatisticsLoader = Callable[[RecordSource], Statistics]
+
+DEFAULT_MIN_SUPPORT = 0.02
+DEFAULT_MIN_CONFIDENCE = 0.5
+ANY_KIND = "any"
+
+
+class RulesTableModel(QAbstractTableModel):
+    """One row per rule: antecedent, consequent, support, confidence, lift, record count."""
+
+    HEADERS = (
+        "前项 Antecedent",
+        "后项 Consequent",
+        "支持度 Support",
+        "置信度 Confidence",
+        "提升度 Lift",
+        "记录数 Records",
+    )
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+    NUMERIC = (2, 3, 4, 5)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rules: list[Rule] = []
+
+    def set_rules(self, rules: Sequence[Rule]) -> None:
+        self.beginResetModel()
+        self._rules = list(rules)
+        self.endResetModel()
+
+    def rule(self, row: int) -> Rule:
+        return self._rules[row]
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else len(self._rules)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        rule, column = self._rules[index.row()], index.column()
+        values = (
+            "，".join(map(str, rule.antecedent)),
+            "，".join(map(str, rule.consequent)),
+            rule.support,
+            rule.confidence,
+            rule.lift,
+            rule.count,
+        )
+        if role == self.SORT_ROLE:
+            return values[column]
+        if role == Qt.ItemDataRole.DisplayRole:
+            shown = ("{}", "{}", "{:.4f}", "{:.3f}", "{:.2f}", "{}")[column]
+            return shown.format(values[column])
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{rule}\n{rule.count} records; double-click to list them"
+        return None
+
+
+def _kind_combo(default: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem("任意 any", ANY_KIND)
+    for kind in ItemKind:
+        combo.addItem(f"{kind.zh} {kind.value}", kind.value)
+    combo.setCurrentIndex(max(0, combo.findData(default)))
+    return combo
+
+
+def _kinds(combo: QComboBox) -> frozenset[ItemKind] | None:
+    value = combo.currentData()
+    return None if value == ANY_KIND else frozenset({ItemKind(value)})
+
+
+class RulesView(QWidget):
+    """Settings, a sortable rule table and the records of the rule last double-clicked."""
+
+    records_requested = Signal(list)  # record ids holding every item of the double-clicked rule
+    source_changed = Signal(str)  # RecordSource value
+
+    def __init__(
+        self, load: TransactionLoader, source: RecordSource = RecordSource.VERIFIED, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._load = load
+        self._transactions: dict[RecordSource, Sequence[Transaction]] = {}
+        self.result: MiningResult | None = None
+
+        self.source = QComboBox()
+        for choice in RecordSource:
+            self.source.addItem(f"{choice.zh} ({choice.value})", choice.value)
+        self.source.setCurrentIndex(self.source.findData(RecordSource(source).value))
+        self.min_support = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=1.0, singleStep=0.01)
+        self.min_support.setValue(DEFAULT_MIN_SUPPORT)
+        self.min_confidence = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.min_confidence.setValue(DEFAULT_MIN_CONFIDENCE)
+        self.max_length = QSpinBox(minimum=2, maximum=MAX_RULE_LENGTH)
+        self.antecedent = _kind_combo(ItemKind.SYNDROME.value)
+        self.consequent = _kind_combo(ItemKind.SYMPTOM.value)
+        self.mine_button = QPushButton("挖掘 Mine")
+        self.mine_button.setDefault(True)
+        self.reload_button = QPushButton("重新读取 Reload")
+        self.reload_button.setToolTip("Read the records again (after more were verified or predicted)")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        self.model = RulesTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(RulesTableModel.SORT_ROLE)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.records = QListWidget()
+        self.records_label = QLabel("双击规则查看记录 (double-click a rule to list its records)")
+        self.records_label.setWordWrap(True)
+
+        settings = QFormLayout()
+        settings.addRow("记录来源 Source", self.source)
+        settings.addRow("最小支持度 Min support", self.min_support)
+        settings.addRow("最小置信度 Min confidence", self.min_confidence)
+        settings.addRow("规则最多项数 Max items", self.max_length)
+        settings.addRow("前项类型 Antecedent", self.antecedent)
+        settings.addRow("后项类型 Consequent", self.consequent)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.mine_button)
+        buttons.addWidget(self.reload_button)
+        settings.addRow(buttons)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.records_label)
+        side_layout.addWidget(self.records, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addLayout(settings)
+        top.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+
+        self.mine_button.clicked.connect(self.mine)
+        self.reload_button.clicked.connect(self.reload)
+        self.source.currentIndexChanged.connect(self._source_picked)
+        self.table.doubleClicked.connect(self._rule_activated)
+
+    @property
+    def record_source(self) -> RecordSource:
+        return RecordSource(self.source.currentData())
+
+    def query(self) -> RuleQuery:
+        return RuleQuery(
+            min_support=round(self.min_support.value(), 6),
+            min_confidence=round(self.min_confidence.value(), 6),
+            max_length=self.max_length.value(),
+            antecedent_kinds=_kinds(self.antecedent),
+            consequent_kinds=_kinds(self.consequent),
+        )
+
+    def transactions(self) -> Sequence[Transaction]:
+        """The current source's transactions (read once per source)."""
+        source = self.record_source
+        if source not in self._transactions:
+            self._transactions[source] = self._load(source)
+        return self._transactions[source]
+
+    def mine(self) -> MiningResult | None:
+        """Mine with the current settings and show the rules; a problem is shown in the status line."""
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            transactions = self.transactions()
+            self.result = mine_rules(transactions, self.query())
+        except TcmError as exc:
+            self.result = None
+            self.model.set_rules([])
+            self.status.setText(f"无法挖掘 Cannot mine: {exc}")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.model.set_rules(self.result.rules)
+        self.table.resizeColumnsToContents()
+        self.records.clear()
+        source = self.record_source
+        if not transactions:
+            self.status.setText(f"没有{source.zh} (no {source.value} records); choose another source")
+        else:
+            found = len(self.result.rules)
+            self.status.setText(f"{found} 条规则 rules from {len(transactions)} {source.value} records")
+        return self.result
+
+    def reload(self) -> MiningResult | None:
+        """Forget the transactions read so far and mine the current source again."""
+        self._transactions.clear()
+        return self.mine()
+
+    def rule_at(self, proxy_row: int) -> Rule:
+        """The rule shown in table row ``proxy_row`` (after sorting)."""
+        return self.model.rule(self.proxy.mapToSource(self.proxy.index(proxy_row, 0)).row())
+
+    def _source_picked(self) -> None:
+        self.source_changed.emit(self.record_source.value)
+        self.mine()
+
+    def _rule_activated(self, index: QModelIndex) -> None:
+        if self.result is None or not index.isValid():
+            return
+        rule = self.rule_at(index.row())
+        ids = self.result.records_for(rule)
+        self.records.clear()
+        self.records.addItems(ids)
+        self.records_label.setText(f"{rule}: {len(ids)} 条记录 records")
+        self.records_requested.emit(ids)
+
+
+class RulesDialog(QDialog):
+    """The rules view and the statistics view in two tabs."""
+
+    records_requested = Signal(list)
+
+    def __init__(
+        self,
+        load_transactions: TransactionLoader,
+        load_statistics: StatisticsLoader,
+        source: RecordSource = RecordSource.VERIFIED,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("知识挖掘 Knowledge mining")
+        self.resize(1100, 700)
+        self._load_statistics = load_statistics
+        self.rules = RulesView(load_transactions, source)
+        self.statistics = StatisticsView(load_statistics(RecordSource(source)))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.rules, "关联规则 Rules")
+        self.tabs.addTab(self.statistics, "统计 Statistics")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.rules.records_requested.connect(self.records_requested)
+        self.rules.source_changed.connect(self._source_changed)
+        self.rules.mine()
+
+    def _source_changed(self, source: str) -> None:
+        self.statistics.set_statistics(self._load_statistics(RecordSource(source)))
+
+
+def open_rules_dialog(parent: QWidget | None, database: Database) -> RulesDialog:
+    """Show the knowledge-mining dialog for ``database`` (non-modal) and return it.
+
+    It starts on the verified records, or on every annotated record when none
+    is verified yet. Connect ``records_requested`` to open the records of a rule.
+    """
+    source = RecordSource.VERIFIED if database.records.count(status=RecordStatus.VERIFIED) else RecordSource.ANNOTATED
+    dialog = RulesDialog(partial(load_transactions, database), partial(load_statistics, database), source, parent)
+    dialog.show()
+    return dialog
