@@ -10,10 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tcm_desktop.domain import TcmError
 
 EXIT_OK, EXIT_WITH_ISSUES, EXIT_FAILED = 0, 1, 2
+DEFAULT_RULES_SHOWN = 50
 
 # Commands that live in the training module (importable without the GUI); they
 # parse their own arguments. "module:function" taking argv and returning a status.
@@ -26,6 +28,10 @@ DELEGATED = {
     "evaluate": ("training.evaluation:evaluate_main", "score predictions against gold (strict spans, form fields)"),
     "train-tongue": ("training.tongue.train:train_tongue_main", "train the tongue segmenter or attribute classifier"),
     "evaluate-tongue": ("training.tongue.evaluate:evaluate_tongue_main", "score the tongue models on the test split"),
+    "prune-tongue": (
+        "training.tongue.prune:prune_tongue_main",
+        "prune the tongue classifier to a memory budget (L1 or LSTM + REINFORCE), then fine-tune",
+    ),
     "export-image-model": (
         "training.tongue.export:export_image_model_main",
         "export the tongue models (INT8 ONNX) into a model bundle",
@@ -124,6 +130,71 @@ def _cmd_structure(args: argparse.Namespace) -> int:
     return EXIT_WITH_ISSUES if report.issues else EXIT_OK
 
 
+def _item_kinds(text: str | None, option: str) -> frozenset[Any] | None:
+    """``syndrome,symptom`` -> the kinds; ``any`` or nothing -> None (every kind)."""
+    from tcm_desktop.mining import ItemKind, MiningError
+
+    if text is None or text.strip().lower() in ("", "any"):
+        return None
+    kinds = set()
+    for word in (w.strip().lower() for w in text.split(",")):
+        try:
+            kinds.add(ItemKind(word))
+        except ValueError as exc:
+            known = ", ".join(k.value for k in ItemKind)
+            raise MiningError(f"{option}: unknown item kind {word!r} (use any, or some of: {known})") from exc
+    return frozenset(kinds)
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    import json
+
+    from tcm_desktop.mining import RuleOrder, RuleQuery, mine_rules
+    from tcm_desktop.mining.report import rules_table
+    from tcm_desktop.mining_data import RecordSource, load_statistics, load_transactions
+    from tcm_desktop.store import Database
+
+    db_path = Path(args.db)
+    if not db_path.is_file():
+        print(f"tcm rules: no database at {db_path}", file=sys.stderr)
+        return EXIT_FAILED
+    query = RuleQuery(
+        min_support=args.min_support,
+        min_confidence=args.min_confidence,
+        max_length=args.max_length,
+        antecedent_kinds=_item_kinds(args.antecedent, "--antecedent"),
+        consequent_kinds=_item_kinds(args.consequent, "--consequent"),
+    )
+    problems = query.problems() + ([] if args.limit is None or args.limit >= 1 else ["--limit must be at least 1"])
+    if problems:
+        print("tcm rules: " + "; ".join(problems), file=sys.stderr)
+        return EXIT_FAILED
+    source = RecordSource(args.source)
+    with Database.open(db_path) as db:
+        transactions = load_transactions(db, source)
+        statistics = load_statistics(db, source) if args.plots else None
+    result = mine_rules(transactions, query, order=RuleOrder(args.sort))
+    if not transactions:
+        hint = " (try --source annotated or --source predicted)" if source is RecordSource.VERIFIED else ""
+        print(f"tcm rules: no {source.value} records in {db_path}{hint}", file=sys.stderr)
+    if args.json:
+        out = {"database": str(db_path), "source": source.value, **result.to_dict()}
+        if args.limit is not None:
+            out["rules"] = out["rules"][: args.limit]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(rules_table(result, limit=args.limit if args.limit is not None else DEFAULT_RULES_SHOWN))
+    if statistics is not None:
+        from tcm_desktop.mining.plots import PLOTS, save_png
+
+        folder = Path(args.plots)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, (_, build) in PLOTS.items():
+            path = save_png(build(statistics), folder / f"{name}.png")
+            print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tcm", description="TCM Desktop command line (the GUI is tcm-desktop).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -153,6 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--no-image", action="store_true", help="ignore tongue photos (text only)")
     st.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads (default 2)")
     st.set_defaults(handler=_cmd_structure)
+
+    ru = commands.add_parser("rules", help="association rules between syndromes, symptoms, tongue, pulse and herbs")
+    ru.add_argument("--db", required=True, help="database file")
+    ru.add_argument(
+        "--source",
+        choices=["verified", "annotated", "predicted"],
+        default="verified",
+        help="records to mine: verified (default), every annotated record, or the latest model predictions",
+    )
+    ru.add_argument("--min-support", type=float, default=0.05, help="least share of records with the rule (0-1]")
+    ru.add_argument("--min-confidence", type=float, default=0.5, help="least confidence of a rule [0-1]")
+    ru.add_argument("--max-length", type=int, default=2, help="most items in a rule, 2-5 (default 2)")
+    ru.add_argument("--antecedent", help="item kinds allowed on the left, e.g. syndrome (default any)")
+    ru.add_argument("--consequent", help="item kinds allowed on the right, e.g. symptom,sign (default any)")
+    ru.add_argument("--sort", choices=["confidence", "lift", "support"], default="confidence")
+    ru.add_argument("--limit", type=int, help=f"rules to print (table default {DEFAULT_RULES_SHOWN}, JSON all)")
+    ru.add_argument("--json", action="store_true", help="print the rules as JSON")
+    ru.add_argument("--plots", help="also save the statistics plots as PNG into this folder")
+    ru.set_defaults(handler=_cmd_rules)
 
     for name, (_, help_text) in DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)

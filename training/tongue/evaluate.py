@@ -2,13 +2,15 @@
 
     tcm evaluate-tongue --run /work/runs/tongue --data ../shared/data/tongue                 # torch checkpoints
     tcm evaluate-tongue --run /work/runs/tongue --data ... --bundle RUN/bundle --fp32 RUN/onnx_fp32   # + ONNX
+    tcm evaluate-tongue --run RUN --data ... --classifier RUN/pruned_mc/best.pt [--bundle RUN/pruned_mc/bundle]
 
 Torch: segmenter mask IoU against the true masks at the photos' own
 resolution; classifier accuracy and macro-F1 per attribute on crops cut
 around the segmenter's box (what the app does) and around the true mask's
 box, beside the majority class of the training split. ONNX: the same
 through :class:`TonguePipeline` from the JPEG files, INT8 against FP32, and
-milliseconds per photo on 2 threads.
+milliseconds per photo on 2 threads. With ``--classifier`` another classifier checkpoint
+(a pruned one) is scored with the run's segmenter and split, into ``metrics.json`` beside it.
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ def _frame(original: tuple[int, int], size: int) -> Letterbox:
     return Letterbox(scale, (size - inner_w) // 2, (size - inner_h) // 2, width, height, size)
 
 
-def evaluate_torch(run: Path, data: Path, threads: int = 2) -> dict[str, Any]:
+def evaluate_torch(run: Path, data: Path, threads: int = 2, classifier: Path | None = None) -> dict[str, Any]:
+    """Test-split scores of the run's segmenter and of ``classifier`` (default: the run's own, unpruned)."""
     torch.set_num_threads(threads)
+    classifier_path = classifier or run / "classifier" / "best.pt"
     seg_payload = load_checkpoint(run / "segmenter" / "best.pt")
-    cls_payload = load_checkpoint(run / "classifier" / "best.pt")
-    segmenter, classifier = build_model(seg_payload), build_model(cls_payload)
+    cls_payload = load_checkpoint(classifier_path)
+    segmenter, network = build_model(seg_payload), build_model(cls_payload)
     config = cls_payload["train_config"]
     crop = cls_payload["crop"]
     cache: TongueCache = cache_for(data, run / "cache.npz", int(config["seg_size"]), int(config["photo_side"]))
@@ -118,8 +122,8 @@ def evaluate_torch(run: Path, data: Path, threads: int = 2) -> dict[str, Any]:
         return out
 
     labels = cache.labels[labelled]
-    on_predicted = classify(classifier, crops(True))
-    on_true = classify(classifier, crops(False))
+    on_predicted = classify(network, crops(True))
+    on_true = classify(network, crops(False))
     train_rows = cache.index(split["train"])
     history = cls_payload["history"]
     return {
@@ -137,7 +141,9 @@ def evaluate_torch(run: Path, data: Path, threads: int = 2) -> dict[str, Any]:
             "val_iou": seg_payload["history"][-1]["val_iou"],
         },
         "classifier": {
-            "backbone": classifier.config.backbone,
+            "checkpoint": str(classifier_path),
+            "pruning": cls_payload.get("pruning"),
+            "backbone": network.config.backbone,
             "input_size": size,
             "epochs": cls_payload["epoch"],
             "best_val_mean_macro_f1": max(h["score"] for h in history),
@@ -232,12 +238,18 @@ def evaluate_tongue_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bundle", type=Path, help="also score this exported bundle (INT8) through the pipeline")
     parser.add_argument("--fp32", type=Path, help="folder of the FP32 ONNX files (export --keep-fp32)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--classifier", type=Path, help="score this classifier checkpoint (e.g. a pruned one) instead of the run's"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="metrics file (default: RUN/metrics.json, or metrics.json beside --classifier)"
+    )
     args = parser.parse_args(argv)
-    path = args.run / METRICS_FILE
+    path = args.out or (args.run if args.classifier is None else args.classifier.parent) / METRICS_FILE
     try:
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         if args.bundle is None:
-            metrics |= evaluate_torch(args.run, args.data, args.threads)
+            metrics |= evaluate_torch(args.run, args.data, args.threads, args.classifier)
         else:
             metrics["onnx"] = evaluate_onnx(args.run, args.data, args.bundle, args.fp32, args.threads)
     except (TcmError, OSError, ValueError, KeyError) as exc:

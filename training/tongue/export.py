@@ -288,6 +288,9 @@ def build_image_bundle(
                 "created": now.isoformat(timespec="seconds"),
             }
         cls_facts |= {"backbone": classifier.config.backbone, "epochs": cls_payload["epoch"]}
+        if "pruning" in cls_payload:  # a pruned classifier says how, and how much smaller
+            pruning = cls_payload["pruning"]
+            cls_facts["pruning"] = {k: pruning[k] for k in ("pruner", "budget", "before", "after", "ratio")}
         seg_facts |= {"architecture": f"U-Net {segmenter.config.to_dict()}", "epochs": seg_payload["epoch"]}
         manifest["image"] = {
             "segmenter": seg_facts,

@@ -92,6 +92,9 @@ class ClassifierConfig:
     backbone: str = "resnet50"  # "resnet50", or "resnet-tiny" (one basic block a stage; tests)
     heads: dict[str, int] = field(default_factory=dict)  # attribute -> number of classes, in order
     dropout: float = 0.2
+    # A pruned network's shape: module name -> [out, in] (Conv2d, Linear) or [features] (BatchNorm2d) for
+    # every such module; empty for the unpruned architecture. Written by training.tongue.pruning.
+    widths: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,8 +116,54 @@ def _backbone(name: str) -> tuple[nn.Module, int]:
     return net, features
 
 
+def layer_widths(model: nn.Module) -> dict[str, list[int]]:
+    """The width map of ``model``: [out, in] of every Conv2d and Linear, [features] of every BatchNorm2d."""
+    widths: dict[str, list[int]] = {}
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            widths[name] = [module.out_channels, module.in_channels]
+        elif isinstance(module, nn.Linear):
+            widths[name] = [module.out_features, module.in_features]
+        elif isinstance(module, nn.BatchNorm2d):
+            widths[name] = [module.num_features]
+    return widths
+
+
+def _resized(module: nn.Module, shape: Sequence[int]) -> nn.Module:
+    """A freshly initialised copy of ``module`` with the width ``shape`` (see :func:`layer_widths`)."""
+    if isinstance(module, nn.Conv2d):
+        out, cin = shape
+        return nn.Conv2d(
+            cin, out, module.kernel_size, module.stride, module.padding, module.dilation, module.groups,
+            module.bias is not None, module.padding_mode,
+        )  # fmt: skip
+    if isinstance(module, nn.Linear):
+        out, cin = shape
+        return nn.Linear(cin, out, module.bias is not None)
+    if isinstance(module, nn.BatchNorm2d):
+        return nn.BatchNorm2d(shape[0], module.eps, module.momentum, module.affine, module.track_running_stats)
+    raise ValueError(f"cannot resize a {type(module).__name__}")
+
+
+def apply_widths(model: nn.Module, widths: dict[str, list[int]]) -> None:
+    """Replace each module named in ``widths`` whose shape differs by a new one of that shape (weights to load)."""
+    current = layer_widths(model)
+    for name, shape in widths.items():
+        if name not in current:
+            raise ValueError(f"the width map names {name!r}, which the network does not have")
+        if list(shape) == current[name]:
+            continue
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name)
+        setattr(parent, child, _resized(parent.get_submodule(child), shape))
+
+
 class TongueClassifier(nn.Module):
-    """A torchvision ResNet trunk with one linear head per attribute; forward gives logits per head."""
+    """A torchvision ResNet trunk with one linear head per attribute; forward gives logits per head.
+
+    With ``config.widths`` the trunk and heads take the pruned shapes it lists, so a pruned
+    checkpoint loads with no other help.
+    """
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
@@ -123,6 +172,8 @@ class TongueClassifier(nn.Module):
         self.backbone, features = _backbone(config.backbone)
         self.dropout = nn.Dropout(config.dropout)
         self.heads = nn.ModuleDict({name: nn.Linear(features, n) for name, n in config.heads.items()})
+        if config.widths:
+            apply_widths(self, config.widths)
 
     @property
     def head_names(self) -> list[str]:

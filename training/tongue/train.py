@@ -72,7 +72,7 @@ class TongueTrainConfig:
     max_minutes: float | None = None
 
 
-def _log(message: str) -> None:
+def log_progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
@@ -127,25 +127,32 @@ def build_model(payload: dict[str, Any]) -> nn.Module:
     return model.eval()
 
 
-def _batches(indices: Sequence[int], size: int) -> list[list[int]]:
+def chunks(indices: Sequence[int], size: int) -> list[list[int]]:
     return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
 
 
-class _Run:
-    """What both stages share: data, split, folders, resume and per-epoch checkpoints."""
+class TrainingRun:
+    """What both stages share: data, split, folders, resume and per-epoch checkpoints.
 
-    def __init__(self, config: TongueTrainConfig, kind: str) -> None:
+    The split and cache live in ``config.out`` (the run folder); checkpoints go to ``folder``
+    (default ``config.out/kind``), each carrying ``extra`` beside the usual keys.
+    """
+
+    def __init__(
+        self, config: TongueTrainConfig, kind: str, folder: Path | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         self.config, self.kind = config, kind
+        self.extra = dict(extra or {})
         torch.set_num_threads(config.threads)
         self.root = Path(config.out)
-        self.folder = self.root / kind
+        self.folder = folder or self.root / kind
         self.folder.mkdir(parents=True, exist_ok=True)
         data_dir = Path(config.data)
         items = scan(data_dir)
         split_path = self.root / "split.json"
         self.split = load_or_make_split(split_path, [i.sid for i in items], config.seed)
         self.provenance = data_provenance(data_dir, split_path, self.split)
-        _log(f"loading the cache ({len(items)} images)")
+        log_progress(f"loading the cache ({len(items)} images)")
         self.cache: TongueCache = cache_for(data_dir, self.root / "cache.npz", config.seg_size, config.photo_side)
         self.rng = np.random.default_rng(config.seed)
         torch.manual_seed(config.seed)
@@ -162,18 +169,20 @@ class _Run:
         self.rng.bit_generator.state = payload["numpy_rng"]
         torch.set_rng_state(payload["torch_rng"])
         self.elapsed_before = float(payload.get("elapsed_s", 0.0))
-        _log(f"resuming {self.kind} after epoch {payload['epoch']}")
+        log_progress(f"resuming {self.kind} after epoch {payload['epoch']}")
         return payload["epoch"], payload["best_score"], payload["history"]
 
     def save(self, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int, best: float, history: list) -> None:
-        payload = checkpoint_payload(
-            model, self.config, epoch=epoch, history=history, data=self.provenance, best_score=best
-        ) | {
-            "optimizer": optimizer.state_dict(),
-            "numpy_rng": self.rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-            "elapsed_s": self.elapsed(),
-        }
+        payload = (
+            checkpoint_payload(model, self.config, epoch=epoch, history=history, data=self.provenance, best_score=best)
+            | self.extra
+            | {
+                "optimizer": optimizer.state_dict(),
+                "numpy_rng": self.rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+                "elapsed_s": self.elapsed(),
+            }
+        )
         save_checkpoint(self.folder / "last.pt", payload)
         if history and history[-1]["score"] >= best:
             save_checkpoint(self.folder / "best.pt", {k: v for k, v in payload.items() if k != "optimizer"})
@@ -202,14 +211,14 @@ def segmenter_iou(model: TinyUNet, images: np.ndarray, masks: np.ndarray, thresh
     """Mean IoU over images of the segmenter's mask on its own (letterboxed) input."""
     scores = []
     with torch.no_grad():
-        for rows in _batches(range(len(images)), 64):
+        for rows in chunks(range(len(images)), 64):
             probs = torch.sigmoid(model(torch.from_numpy(to_model_input(list(images[rows]))))).numpy()[:, 0]
             scores += [mask_iou(p > threshold, m) for p, m in zip(probs, masks[rows], strict=True)]
     return float(np.mean(scores))
 
 
 def train_segmenter(config: TongueTrainConfig) -> Path:
-    run = _Run(config, "segmenter")
+    run = TrainingRun(config, "segmenter")
     cache = run.cache
     model = TinyUNet(SegmenterConfig(input_size=config.seg_size))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -220,7 +229,7 @@ def train_segmenter(config: TongueTrainConfig) -> Path:
             break
         model.train()
         order = run.rng.permutation(train_rows)
-        batches = _batches(order, config.batch_size)
+        batches = chunks(order, config.batch_size)
         losses, tic = [], time.monotonic()
         for step, rows in enumerate(batches):
             if run.out_of_time():  # the budget ends mid-epoch: score and save what there is
@@ -240,11 +249,11 @@ def train_segmenter(config: TongueTrainConfig) -> Path:
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "score": iou, "val_iou": iou})
         best = max(best, iou)
         run.save(model, optimizer, epoch + 1, best, history)
-        _log(
+        log_progress(
             f"segmenter epoch {epoch + 1}: loss {np.mean(losses):.4f} val IoU {iou:.4f} ({time.monotonic() - tic:.0f}s)"
         )
         if run.out_of_time():
-            _log("time limit reached; rerun the same command to resume")
+            log_progress("time limit reached; rerun the same command to resume")
             break
     return run.folder / "best.pt"
 
@@ -276,7 +285,7 @@ def classify(model: TongueClassifier, crops: list[np.ndarray]) -> list[np.ndarra
     """Softmax probabilities per head for the crops, [N, classes] each."""
     outputs: list[list[np.ndarray]] = [[] for _ in model.head_names]
     with torch.no_grad():
-        for rows in _batches(range(len(crops)), 32):
+        for rows in chunks(range(len(crops)), 32):
             logits = model(torch.from_numpy(to_model_input([crops[r] for r in rows])))
             for column, head in enumerate(logits):
                 outputs[column].append(torch.softmax(head, dim=-1).numpy())
@@ -297,25 +306,48 @@ def score_heads(probs: Sequence[np.ndarray], labels: np.ndarray) -> dict[str, di
 
 
 def train_classifier(config: TongueTrainConfig) -> Path:
-    run = _Run(config, "classifier")
-    cache, crop = run.cache, CropSettings.from_dict(config.crop)
+    run = TrainingRun(config, "classifier")
     heads = {a.name: len(a.classes) for a in ATTRIBUTES}
     model = TongueClassifier(ClassifierConfig(input_size=config.cls_size, backbone=config.backbone, heads=heads))
+    return fit_classifier(run, model)
+
+
+def labelled_rows(run: TrainingRun, part: str) -> list[int]:
+    """Cache rows of the split ``part`` that carry at least one label."""
+    labelled = (run.cache.labels >= 0).any(axis=1)
+    return [r for r in run.cache.index(run.split[part]) if labelled[r]]
+
+
+def plain_crops(run: TrainingRun, rows: Sequence[int]) -> list[np.ndarray]:
+    """The classifier's un-augmented inputs for ``rows``, cut around the true mask's box."""
+    cache, margin = run.cache, CropSettings.from_dict(run.config.crop).margin
+    return [classifier_crop(cache.photos[r], tuple(cache.boxes[r]), run.config.cls_size, margin) for r in rows]
+
+
+def mean_macro_f1(scores: dict[str, dict[str, float]]) -> float:
+    """The one validation score that picks ``best.pt``: macro-F1 averaged over the heads."""
+    return float(np.mean([s["macro_f1"] for s in scores.values()]))
+
+
+def fit_classifier(run: TrainingRun, model: TongueClassifier) -> Path:
+    """Train ``model`` for ``run.config.epochs`` (resuming ``run.folder/last.pt``); returns ``best.pt``'s path.
+
+    The model may be a fresh network or a pruned one being fine-tuned; checkpoints describe its shape.
+    """
+    config, cache = run.config, run.cache
+    margin = CropSettings.from_dict(config.crop).margin
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    run.started = time.monotonic()  # the time budget counts training, not what the caller did before
     start, best, history = run.resume(model, optimizer)
-    labelled = (cache.labels >= 0).any(axis=1)
-    train_rows = [r for r in cache.index(run.split["train"]) if labelled[r]]
-    val_rows = [r for r in cache.index(run.split["val"]) if labelled[r]]
-    weights = class_weights(cache.labels[train_rows], list(heads.values()))
-    val_crops = [
-        classifier_crop(cache.photos[r], tuple(cache.boxes[r]), config.cls_size, crop.margin) for r in val_rows
-    ]
-    _log(f"classifier: {len(train_rows)} labelled training photos, {len(val_rows)} validation")
+    train_rows, val_rows = labelled_rows(run, "train"), labelled_rows(run, "val")
+    weights = class_weights(cache.labels[train_rows], list(model.config.heads.values()))
+    val_crops = plain_crops(run, val_rows)
+    log_progress(f"{run.kind}: {len(train_rows)} labelled training photos, {len(val_rows)} validation")
     for epoch in range(start, config.epochs):
         if run.out_of_time():
             break
         model.train()
-        batches = _batches(run.rng.permutation(train_rows), config.batch_size)
+        batches = chunks(run.rng.permutation(train_rows), config.batch_size)
         losses, tic = [], time.monotonic()
         for step, rows in enumerate(batches):
             if run.out_of_time():  # the budget ends mid-epoch: score and save what there is
@@ -323,8 +355,7 @@ def train_classifier(config: TongueTrainConfig) -> Path:
             for group in optimizer.param_groups:
                 group["lr"] = run.lr_at(epoch, step, len(batches))
             crops = [
-                classifier_crop(cache.photos[r], tuple(cache.boxes[r]), config.cls_size, crop.margin, run.rng)
-                for r in rows
+                classifier_crop(cache.photos[r], tuple(cache.boxes[r]), config.cls_size, margin, run.rng) for r in rows
             ]
             loss = masked_loss(
                 model(torch.from_numpy(to_model_input(crops))), torch.from_numpy(cache.labels[rows]), weights
@@ -335,17 +366,17 @@ def train_classifier(config: TongueTrainConfig) -> Path:
             losses.append(loss.item())
         model.eval()
         scores = score_heads(classify(model, val_crops), cache.labels[val_rows])
-        score = float(np.mean([s["macro_f1"] for s in scores.values()]))
+        score = mean_macro_f1(scores)
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "score": score, "val": scores})
         best = max(best, score)
         run.save(model, optimizer, epoch + 1, best, history)
         detail = " ".join(f"{k} {v['accuracy']:.2f}/{v['macro_f1']:.2f}" for k, v in scores.items())
-        _log(
-            f"classifier epoch {epoch + 1}: loss {np.mean(losses):.4f} val mean macro-F1 {score:.4f} "
+        log_progress(
+            f"{run.kind} epoch {epoch + 1}: loss {np.mean(losses):.4f} val mean macro-F1 {score:.4f} "
             f"[acc/F1 {detail}] ({time.monotonic() - tic:.0f}s)"
         )
         if run.out_of_time():
-            _log("time limit reached; rerun the same command to resume")
+            log_progress("time limit reached; rerun the same command to resume")
             break
     return run.folder / "best.pt"
 
