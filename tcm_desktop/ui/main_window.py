@@ -24,6 +24,7 @@ from tcm_desktop.ui.inference_worker import InferenceController
 from tcm_desktop.ui.names import specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 from tcm_desktop.ui.record_list import RecordListPanel
+from tcm_desktop.ui.rules_view import open_rules_dialog
 from tcm_desktop.ui.text_view import TextPanel
 
 ORGANIZATION = "TCM Desktop"
@@ -150,6 +151,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
         view_menu.addActions(self.image_panel.view_actions())
+        view_menu.addSeparator()
+        self.rules_action = QAction(self.tr("关联规则与统计(&A)…"), self)
+        self.rules_action.triggered.connect(self._open_rules)
+        view_menu.addAction(self.rules_action)
 
         self.find_action = QAction(self.tr("搜索"), self)
         self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
@@ -346,6 +351,14 @@ class MainWindow(QMainWindow):
     def _save_and_next(self) -> None:
         if self.correction.save():
             self.browser.select_next()
+
+    def _open_rules(self) -> None:
+        dialog = open_rules_dialog(self, self._db)
+        dialog.records_requested.connect(self._show_rule_records)
+
+    def _show_rule_records(self, record_ids: list[str]) -> None:
+        if record_ids and self.select_record(record_ids[0]):
+            self.statusBar().showMessage(self.tr("规则涉及 {0} 份病历").format(len(record_ids)), STATUS_MESSAGE_MS)
 
     def _focus_search(self) -> None:
         self.record_list.search_edit.setFocus()

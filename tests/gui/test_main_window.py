@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import QDialog
 
 from tcm_desktop.domain import Schema
 from tcm_desktop.store import Database
@@ -178,3 +179,13 @@ def test_open_database_switches_to_the_other_file(qtbot, window: MainWindow, tmp
     assert "other.sqlite" in window.windowTitle()
     assert shown_ids(window) == [] and window.count_label.text() == "共 0 条记录"
     assert window.text_panel.text_view.toPlainText() == ""
+
+
+def test_the_rules_dialog_opens_from_the_menu_and_a_rule_opens_its_records(qtbot, window: MainWindow):
+    window.rules_action.trigger()
+    dialogs = [w for w in window.findChildren(QDialog) if w.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].records_requested.emit(["R003", "R004"])
+    qtbot.waitUntil(lambda: window.browser.selected_id == "R003")
+    assert "2" in window.statusBar().currentMessage()
+    dialogs[0].close()
