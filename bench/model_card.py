@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--gen-dev", type=Path, required=True)
     parser.add_argument("--emr-dev", type=Path, required=True)
     parser.add_argument("--metrics-out", type=Path, default=Path("metrics.json"))
+    parser.add_argument("--version", help="the rebuilt bundle's version (default: keep the old one)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     ckpt = Checkpoint.load(args.checkpoint)
@@ -97,7 +98,9 @@ def main() -> None:
         from training.bundle import build_bundle
 
         old = json.loads((args.bundle / "manifest.json").read_text(encoding="utf-8")) if args.bundle.exists() else {}
-        build_bundle(args.checkpoint, args.bundle, old.get("name", "tcm-text"), old.get("version"), metrics)
+        build_bundle(
+            args.checkpoint, args.bundle, old.get("name", "tcm-text"), args.version or old.get("version"), metrics
+        )
     sources = "\n".join(
         f"- `{Path(s['path']).name}`: {s['examples']} records, sha256 {s['sha256']}"
         for s in ckpt.data.get("sources", [])

@@ -102,15 +102,54 @@ def render(metrics: dict[str, Any], manifest: dict[str, Any] | None = None) -> s
     )
 
 
+CARD = Path(__file__).resolve().parents[1] / "docs" / "model_card_tongue.md"
+
+
+def render_card(metrics: dict[str, Any], manifest: dict[str, Any]) -> str:
+    """The tongue model's card: what it is, what it was trained on, its scores and limits."""
+    image = manifest["image"]
+    data = image["training"]["data"]
+    pruning = image["classifier"].get("pruning")
+    pruned = (
+        f"pruned by the `{pruning['pruner']}` pruner to {_pct(pruning['ratio']['params'])}% of its "
+        f"{pruning['before']['params']:,} parameters and {_pct(pruning['ratio']['macs'])}% of its multiply-adds, "
+        "then fine-tuned"
+        if pruning
+        else "not pruned"
+    )
+    return (
+        "# Model card: tongue image model\n\n"
+        "_Written by `bench/tongue_model.py` from the metrics of `tcm evaluate-tongue` and the bundle manifest; "
+        "no figure is typed by hand._\n\n"
+        f"Bundle `{manifest['name']}@{manifest['version']}`: `{image['segmenter']['file']}` (tongue segmenter) and "
+        f"`{image['classifier']['file']}` (attribute classifier, {image['classifier']['backbone']}, {pruned}), "
+        f"both INT8 ONNX.\n\n"
+        "## Training data\n\n"
+        f"{metrics['source']}. The photographs and labels are **not** part of the program or its installer; only "
+        "weights trained on them ship, and like the data they are for research use. "
+        f"Labels file sha256 {data.get('labels_sha256', '-')}, split {data.get('split_sizes', '-')} "
+        f"(seed {data.get('split_seed', '-')}, by image id). No downloaded or pretrained weights.\n\n"
+        "## Scores\n\n"
+        f"{render(metrics, manifest).split(chr(10), 2)[2]}\n\n"
+        "## Limits\n\n"
+        "- One photo source: studio-like lighting and framing; clinic photos may differ, which is why the "
+        "photo only fills tongue fields the text leaves empty and disagreements are flagged, not overwritten.\n"
+        "- Fissure and tooth marks have no 'none' class in the data: the model grades them but cannot say 无.\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--metrics", type=Path, default=Path("/work/runs/tongue/metrics.json"))
     parser.add_argument("--manifest", type=Path, help="manifest.json of the exported bundle (export checks)")
     parser.add_argument("--doc", type=Path, help="benchmark page (default docs/benchmarks.md)")
+    parser.add_argument("--card", type=Path, default=CARD, help="model card to write (needs --manifest)")
     args = parser.parse_args()
     metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
     manifest = json.loads(args.manifest.read_text(encoding="utf-8")) if args.manifest else None
     body = render(metrics, manifest)
+    if manifest is not None and args.card is not None:
+        args.card.write_text(render_card(metrics, manifest), encoding="utf-8")
     if args.doc:
         update_section(SECTION, body, args.doc)
     else:
