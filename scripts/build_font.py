@@ -2,7 +2,7 @@
 
 The subset keeps ASCII, Latin-1, general and CJK punctuation, full-width
 forms, every GB2312 character, and every character that occurs in the
-shipped schema, vocabulary, lexicon and UI sources, so the interface and
+shipped schema, vocabulary, lexicon, UI sources and translations, so the interface and
 typical records render where no CJK font is installed. Needs fonttools
 (``pip install fonttools``) and the Debian package fonts-noto-cjk.
 
@@ -47,7 +47,13 @@ def gb2312_characters() -> set[str]:
 
 def project_characters() -> set[str]:
     chars: set[str] = set()
-    patterns = ["resources/schema/*.yaml", "resources/vocab/*.json", "resources/lexicon/*.txt", "tcm_desktop/**/*.py"]
+    patterns = [
+        "resources/schema/*.yaml",
+        "resources/vocab/*.json",
+        "resources/lexicon/*.txt",
+        "resources/translations/*.ts",
+        "tcm_desktop/**/*.py",
+    ]
     for pattern in patterns:
         for path in ROOT.glob(pattern):
             chars.update(path.read_text(encoding="utf-8"))

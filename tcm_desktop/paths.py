@@ -1,4 +1,5 @@
-"""Per-user folders. ``TCM_DATA_DIR`` overrides the platform's data folder (tests, portable installs)."""
+"""Per-user folders. ``TCM_DATA_DIR`` and ``TCM_CONFIG_DIR`` override the platform's data and
+config folders (tests, portable installs)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def default_database_path() -> Path:
 
 def demo_folder() -> Path:
     return user_data_dir() / "demo"
+
+
+def user_config_dir() -> Path:
+    """Where the settings file lives (not created here; saving creates it)."""
+    override = os.environ.get("TCM_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def settings_path() -> Path:
+    return user_config_dir() / "settings.toml"

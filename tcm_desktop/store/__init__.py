@@ -18,11 +18,13 @@ from tcm_desktop.store.errors import (
     DuplicateRecordError,
     ImageError,
     InvalidRecordError,
+    OperationCancelled,
     RecordNotFoundError,
     SchemaVersionError,
     StoreError,
 )
 from tcm_desktop.store.exporters import EXPORTERS, FORMATS, RecordWriter, export_records
+from tcm_desktop.store.gold_set import GoldSetError, GoldSetRepository
 from tcm_desktop.store.importers import (
     READERS,
     ImportedRecord,
@@ -35,6 +37,8 @@ from tcm_desktop.store.importers import (
 from tcm_desktop.store.models import ModelRegistry, ModelVersion, TrainingRun, TrainingRunRepository
 from tcm_desktop.store.predictions import PredictionRepository
 from tcm_desktop.store.records import RecordRepository, RecordSummary, StoredRecord
+from tcm_desktop.store.retraining import BaseModel, RetrainLedger, RetrainReadiness
+from tcm_desktop.store.review_queue import QueueEntry, ReviewQueue
 
 __all__ = [
     "EXPORTERS",
@@ -43,10 +47,13 @@ __all__ = [
     "AnnotationRepository",
     "AuditEntry",
     "AuditLog",
+    "BaseModel",
     "Correction",
     "Database",
     "DecodeError",
     "DuplicateRecordError",
+    "GoldSetError",
+    "GoldSetRepository",
     "ImageError",
     "ImportIssue",
     "ImportReport",
@@ -54,12 +61,17 @@ __all__ = [
     "InvalidRecordError",
     "ModelRegistry",
     "ModelVersion",
+    "OperationCancelled",
     "PredictionRepository",
+    "QueueEntry",
     "RecordNotFoundError",
     "RecordReader",
     "RecordRepository",
     "RecordSummary",
     "RecordWriter",
+    "RetrainLedger",
+    "RetrainReadiness",
+    "ReviewQueue",
     "SchemaVersionError",
     "StoreError",
     "StoredRecord",

@@ -17,10 +17,12 @@ from pathlib import Path
 from tcm_desktop.store.annotations import AnnotationRepository
 from tcm_desktop.store.audit import AuditLog
 from tcm_desktop.store.errors import SchemaVersionError, StoreError
+from tcm_desktop.store.gold_set import GoldSetRepository
 from tcm_desktop.store.migrations import load_migrations
 from tcm_desktop.store.models import ModelRegistry, TrainingRunRepository
 from tcm_desktop.store.predictions import PredictionRepository
 from tcm_desktop.store.records import RecordRepository
+from tcm_desktop.store.review_queue import ReviewQueue
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -39,6 +41,8 @@ class Database:
         self.predictions = PredictionRepository(self)
         self.models = ModelRegistry(self)
         self.training_runs = TrainingRunRepository(self)
+        self.gold_set = GoldSetRepository(self)
+        self.review_queue = ReviewQueue(self)
 
     @classmethod
     def open(cls, path: Path, data_dir: Path | None = None) -> Database:

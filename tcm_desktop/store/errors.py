@@ -50,3 +50,7 @@ class DecodeError(StoreError):
 
 class SchemaVersionError(StoreError):
     """The database file was written by a newer version of the program."""
+
+
+class OperationCancelled(StoreError):
+    """The user stopped an export (nothing was written) or an import (see the report)."""

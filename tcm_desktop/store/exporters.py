@@ -11,12 +11,13 @@
 For jsonl, json and csv each record's image is copied into
 ``<out stem>_images/`` beside the output and referenced relative to the
 output's folder, so the export imports back as it is. The output file is
-written to a temporary file and moved into place, so a failed export never
-leaves a half-written file.
+written to a temporary file and moved into place, so a failed or cancelled
+export never leaves a half-written file; images it copied are removed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -24,7 +25,7 @@ import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TextIO
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar, TextIO
 from tcm_desktop.domain import Record
 from tcm_desktop.files import sha256_of
 from tcm_desktop.store.bio import char_token, spans_to_tags
-from tcm_desktop.store.errors import ImageError, StoreError
+from tcm_desktop.store.errors import ImageError, OperationCancelled, StoreError
 
 if TYPE_CHECKING:
     from tcm_desktop.store.database import Database
@@ -127,6 +128,8 @@ class _ImageCopier:
         self.folder_name = f"{out.stem}_images"
         self.folder = out.parent / self.folder_name
         self.used: set[str] = set()
+        self._made_folder = False
+        self._created: list[Path] = []  # files this export added, removed again by rollback()
 
     def copy(self, record_id: str, source: Path) -> str:
         if not source.is_file():
@@ -137,19 +140,44 @@ class _ImageCopier:
         self.used.add(name.lower())
         target = self.folder / name
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if not self.folder.is_dir():
+                self.folder.mkdir(parents=True)
+                self._made_folder = True
             if not (target.is_file() and sha256_of(target) == source.stem):
-                shutil.copyfile(source, target)
+                existed = target.exists()
+                partial = target.with_name(f".{target.name}.tmp")
+                shutil.copyfile(source, partial)  # a copy cut short never takes the image's name
+                os.replace(partial, target)
+                if not existed:
+                    self._created.append(target)
         except OSError as exc:
             raise StoreError(f"cannot copy the image of record {record_id} to {target}: {exc.strerror or exc}") from exc
         return f"{self.folder_name}/{name}"
 
+    def rollback(self) -> None:
+        """Remove what this export added (best effort: the export's own error is what the user needs)."""
+        for path in (*self._created, *self.folder.glob(".*.tmp")):
+            path.unlink(missing_ok=True)
+        if self._made_folder:
+            with contextlib.suppress(OSError):  # not empty: something else was put there meanwhile
+                self.folder.rmdir()
 
-def export_records(db: Database, fmt: str, out: Path, ids: Sequence[str] | None = None) -> int:
+
+def export_records(
+    db: Database,
+    fmt: str,
+    out: Path,
+    ids: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
     """Write the records (all, or ``ids`` in that order) to ``out`` in ``fmt``; returns the count.
 
     Each record is exported with its current annotation (see
     :class:`~tcm_desktop.store.records.StoredRecord`); forms exactly as stored.
+    ``on_progress(done, total)`` is called after each record; ``should_stop()``
+    is asked before each one and, when it answers True, the export raises
+    :class:`~tcm_desktop.store.errors.OperationCancelled` leaving ``out`` as it was.
     """
     writer = EXPORTERS.get(fmt)
     if writer is None:
@@ -162,10 +190,14 @@ def export_records(db: Database, fmt: str, out: Path, ids: Sequence[str] | None 
     copier = _ImageCopier(out) if writer.copies_images else None
 
     def records() -> Iterator[Record]:
-        for record_id in record_ids:
+        for done, record_id in enumerate(record_ids):
+            if should_stop is not None and should_stop():
+                raise OperationCancelled(f"export to {out.name} cancelled; the file was not written")
             stored = db.records.get(record_id)
             image = copier.copy(record_id, stored.image_path) if copier and stored.image_path else None
             yield replace(stored.record, image=image)
+            if on_progress is not None:
+                on_progress(done + 1, len(record_ids))
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -179,9 +211,15 @@ def export_records(db: Database, fmt: str, out: Path, ids: Sequence[str] | None 
             os.fsync(fh.fileno())
         os.replace(tmp_name, out)
     except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
+        _discard(tmp_name, copier)
         raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from exc
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        _discard(tmp_name, copier)
         raise
     return count
+
+
+def _discard(tmp_name: str, copier: _ImageCopier | None) -> None:
+    Path(tmp_name).unlink(missing_ok=True)
+    if copier is not None:
+        copier.rollback()

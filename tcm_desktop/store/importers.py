@@ -87,9 +87,13 @@ class ImportReport:
     skipped: int = 0  # records (or unreadable lines/files) not imported
     issues: list[ImportIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # not problems, e.g. "notes.csv: read as gb18030"
+    cancelled: bool = False  # stopped by the caller; what was imported before stays
+    total: int = 0  # items read from the input (records and unreadable lines/files)
 
     def __str__(self) -> str:
         lines = [f"Imported {self.imported} record(s); skipped {self.skipped}; {len(self.issues)} problem(s)."]
+        if self.cancelled:
+            lines.append(f"Cancelled after {self.imported + self.skipped} of {self.total} item(s).")
         lines += [f"  {issue}" for issue in self.issues]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
@@ -402,7 +406,11 @@ def read_records(path: Path) -> Iterator[ImportedRecord | ImportIssue]:
 
 
 def import_records(
-    path: Path, db: Database, who: str = "import", on_progress: Callable[[int, int], None] | None = None
+    path: Path,
+    db: Database,
+    who: str = "import",
+    on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ImportReport:
     """Import every good record from ``path``; report (never raise on) bad ones.
 
@@ -412,12 +420,17 @@ def import_records(
     issue. Forms are stored exactly as given (no defaults filled in), so an
     export gives them back unchanged. ``on_progress(done, total)`` is called
     after each item; an exception raised from it stops the import (records
-    already imported stay). Raises StoreError only if ``path`` cannot be read.
+    already imported stay). ``should_stop()`` is asked before each item; when it
+    answers True the import stops there and the report says ``cancelled``
+    (records already imported stay). Raises StoreError only if ``path`` cannot be read.
     """
     items = list(read_records(path))
-    report = ImportReport()
+    report = ImportReport(total=len(items))
     encodings: dict[str, str] = {}
     for done, item in enumerate(items, 1):
+        if should_stop is not None and should_stop():
+            report.cancelled = True
+            break
         if isinstance(item, ImportIssue):
             report.issues.append(item)
             report.skipped += 1

@@ -77,8 +77,44 @@ class ModelRegistry:
         row = self._db.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models WHERE active = 1").fetchone()
         return None if row is None else _model(row)
 
-    def activate(self, version: str, who: str) -> None:
-        """Make ``version`` the active model (switch or roll back); audited."""
+    def history(self) -> list[str]:
+        """The versions that were made active, oldest first, with each roll back undoing the
+        switch it rolls back (read from the audit log): the last one is the active version,
+        the one before it is where :meth:`roll_back` goes."""
+        rows = self._db.conn.execute(
+            "SELECT after_json FROM audit_log WHERE action = 'activate_model' ORDER BY id"
+        ).fetchall()
+        stack: list[str] = []
+        for (after_json,) in rows:
+            after = from_json(after_json) or {}
+            version = str(after.get("version"))
+            if after.get("roll_back") and len(stack) >= 2 and stack[-2] == version:
+                stack.pop()
+            elif not stack or stack[-1] != version:
+                stack.append(version)
+        return stack
+
+    def previous(self) -> ModelVersion | None:
+        """The version that was active before the active one (what a roll back returns to), or None."""
+        active = self.active()
+        stack = self.history()
+        if active is None or len(stack) < 2 or stack[-1] != active.version:
+            return None
+        try:
+            return self.get(stack[-2])
+        except StoreError:
+            return None
+
+    def roll_back(self, who: str) -> ModelVersion:
+        """Reactivate :meth:`previous`; StoreError when there is nothing to roll back to."""
+        previous = self.previous()
+        if previous is None:
+            raise StoreError("there is no earlier model version to roll back to")
+        self.activate(previous.version, who, roll_back=True)
+        return self.get(previous.version)
+
+    def activate(self, version: str, who: str, roll_back: bool = False) -> None:
+        """Make ``version`` the active model; audited, ``roll_back`` marking a return to the previous one."""
         with self._db.transaction() as conn:
             self.get(version)
             previous = self.active()
@@ -89,7 +125,7 @@ class ModelRegistry:
                 "activate_model",
                 None,
                 {"version": previous.version} if previous else None,
-                {"version": version},
+                {"version": version, "roll_back": True} if roll_back else {"version": version},
                 version,
             )
 

@@ -1,17 +1,37 @@
-"""Entry point of the GUI: ``tcm-desktop [--db PATH] [--demo] [--screenshot OUT.png]``."""
+"""Entry point of the GUI: ``tcm-desktop [--db PATH] [--demo] [--screenshot OUT.png] ...``.
+
+The user's settings (language, data folder, model, threads, shortcuts) come
+from ``settings.toml`` in the config folder (:mod:`tcm_desktop.domain.settings`);
+options on the command line win over the file for this run. Problems in the
+file are shown once the window is up, and their defaults used instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from tcm_desktop.domain import TcmError, default_schema
-from tcm_desktop.paths import default_database_path, demo_folder
+from tcm_desktop.domain.settings import (
+    LANGUAGES,
+    MAX_THREADS,
+    MIN_THREADS,
+    AppSettings,
+    LoadedSettings,
+    SettingsFile,
+    schema_with_keys,
+)
+from tcm_desktop.paths import default_database_path, demo_folder, settings_path
+
+if TYPE_CHECKING:
+    from tcm_desktop.store import Database
 
 SCREENSHOT_TIMEOUT_MS = 60_000
 
@@ -25,13 +45,19 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--model", type=Path, help="model bundle folder (default: the shipped bundle)")
     parser.add_argument("--no-model", action="store_true", help="browse without running a model")
-    return parser.parse_args(argv)
+    parser.add_argument("--settings", type=Path, help="settings file (default: settings.toml in the config folder)")
+    parser.add_argument("--language", choices=LANGUAGES, help="interface language for this run")
+    parser.add_argument("--threads", type=int, help=f"inference threads for this run ({MIN_THREADS}-{MAX_THREADS})")
+    args = parser.parse_args(argv)
+    if args.threads is not None and not MIN_THREADS <= args.threads <= MAX_THREADS:
+        parser.error(f"--threads must be from {MIN_THREADS} to {MAX_THREADS}")
+    return args
 
 
 def _demo_database(app: QApplication) -> Path:
     from tcm_desktop.demo.demo_db import ensure_demo_database
 
-    dialog = QProgressDialog("正在生成演示数据…", "", 0, 0)
+    dialog = QProgressDialog(QCoreApplication.translate("App", "正在生成演示数据…"), "", 0, 0)
     dialog.setCancelButton(None)
     dialog.setMinimumDuration(500)
 
@@ -46,15 +72,57 @@ def _demo_database(app: QApplication) -> Path:
         dialog.close()
 
 
-def _model_dir(args: argparse.Namespace) -> Path | None:
+def _model_dir(args: argparse.Namespace, settings: AppSettings, db: Database | None = None) -> Path | None:
     from tcm_desktop.resources import default_bundle_dir
 
     if args.no_model:
         return None
     if args.model is not None:
         return args.model
+    if settings.model_folder is not None:
+        return settings.model_folder
+    active = _active_registered_model(db)  # the version last switched to (模型 menu)
+    if active is not None:
+        return active
     shipped = default_bundle_dir()
     return shipped if shipped.is_dir() else None
+
+
+def _active_registered_model(db: Database | None) -> Path | None:
+    """The bundle folder of the database's active model version, when it is still there."""
+    try:
+        model = db.models.active() if db is not None else None
+    except TcmError:
+        return None
+    folder = Path(model.path) if model is not None else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def database_path(args: argparse.Namespace, settings: AppSettings) -> Path:
+    """``--db``, else ``records.db`` in the settings' data folder, else in the platform's."""
+    if args.db is not None:
+        return Path(args.db)
+    if settings.data_folder is not None:
+        return settings.data_folder / "records.db"
+    return default_database_path()
+
+
+def effective_settings(args: argparse.Namespace, settings: AppSettings) -> AppSettings:
+    """The file's settings with this run's command-line options on top."""
+    if args.language is not None:
+        settings = replace(settings, language=args.language)
+    if args.threads is not None:
+        settings = replace(settings, inference_threads=args.threads)
+    return settings
+
+
+def _report_settings_problems(parent: QWidget, loaded: LoadedSettings, path: Path, to_stderr: bool) -> None:
+    lines = [str(problem) for problem in loaded.problems]
+    if to_stderr:
+        print("tcm-desktop: settings: " + "; ".join(lines), file=sys.stderr)
+        return
+    text = QCoreApplication.translate("App", "设置文件 {0} 中有以下问题，已改用默认值：").format(path)
+    QMessageBox.warning(parent, QCoreApplication.translate("App", "设置"), text + "\n\n" + "\n".join(lines))
 
 
 def _save_screenshot_when_shown(app: QApplication, window: object, out: Path, wait_for_model: bool) -> None:
@@ -76,21 +144,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tcm_desktop.store import Database
     from tcm_desktop.ui.fonts import install_app_font
+    from tcm_desktop.ui.i18n import install_translators
     from tcm_desktop.ui.main_window import MainWindow
 
+    schema = default_schema()
+    settings_file = SettingsFile(args.settings or settings_path(), schema)
+    loaded = settings_file.load()
+    settings = effective_settings(args, loaded.settings)
+    install_translators(app, settings.language)
     install_app_font(app)
     try:
-        db_path = _demo_database(app) if args.demo else (args.db or default_database_path())
+        db_path = _demo_database(app) if args.demo else database_path(args, settings)
         db = Database.open(db_path)
     except TcmError as exc:
         if args.screenshot:
             print(f"tcm-desktop: {exc}", file=sys.stderr)
             return 2
-        QMessageBox.critical(None, "TCM Desktop", f"无法打开数据库：\n{exc}")
+        QMessageBox.critical(None, "TCM Desktop", QCoreApplication.translate("App", "无法打开数据库：") + f"\n{exc}")
         return 2
-    model_dir = _model_dir(args)
-    window = MainWindow(db, default_schema(), model_dir=model_dir)
+    model_dir = _model_dir(args, settings, db)
+    window = MainWindow(
+        db,
+        schema_with_keys(schema, settings.category_keys),
+        model_dir=model_dir,
+        app_settings=settings,
+        settings_file=settings_file,
+    )
     window.show()
+    if loaded.problems:
+        QTimer.singleShot(
+            0, lambda: _report_settings_problems(window, loaded, settings_file.path, to_stderr=bool(args.screenshot))
+        )
     if args.screenshot:
         _save_screenshot_when_shown(app, window, args.screenshot, wait_for_model=model_dir is not None)
     ids = db.records.ids()

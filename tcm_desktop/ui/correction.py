@@ -30,7 +30,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QPoint, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
@@ -66,10 +66,11 @@ class MessageBoxPrompter:
 
     def ask_unsaved(self, parent: QWidget, record_id: str) -> LeaveChoice:
         buttons = QMessageBox.StandardButton
+        question = QCoreApplication.translate("MessageBoxPrompter", "病历 {0} 的修改尚未保存。保存并核实吗？")
         answer = QMessageBox.question(
             parent,
-            parent.tr("未保存的修改"),
-            parent.tr("病历 {0} 的修改尚未保存。保存并核实吗？").format(record_id),
+            QCoreApplication.translate("MessageBoxPrompter", "未保存的修改"),
+            question.format(record_id),
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )

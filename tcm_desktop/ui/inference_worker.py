@@ -11,7 +11,9 @@ late answer for a record the user has already left is dropped. The worker
 also skips queued requests that a newer one has superseded before it starts
 them, so flicking through twenty records runs the model once, not twenty
 times. Batch runs ("structure all") report progress and stop on
-:meth:`InferenceController.cancel_batch`.
+:meth:`InferenceController.cancel_batch`. :meth:`InferenceController.load_model`
+swaps the bundle (switching models, rolling back); a bundle that fails to
+load leaves the one already loaded answering.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ class BatchRequest:
 class InferenceWorker(QObject):
     """Runs in the inference thread; slots are called through queued signals only."""
 
-    loaded = Signal(str)  # model version
+    loaded = Signal(str, str)  # model version, bundle folder
     load_failed = Signal(str)
+    reload_failed = Signal(str)  # another bundle failed to load; the previous one still answers
     finished = Signal(int, object)  # request id, Prediction
     failed = Signal(int, str)  # request id, message
     progress = Signal(int, int, int)  # request id, done, total
@@ -63,12 +66,15 @@ class InferenceWorker(QObject):
     @Slot(str)
     def load(self, folder: str) -> None:
         try:
-            self._structurer = Structurer.load(Path(folder), threads=self._threads)
-        except TcmError as exc:
-            self._structurer = None
-            self.load_failed.emit(str(exc))
+            structurer = Structurer.load(Path(folder), threads=self._threads)
+        except Exception as exc:  # noqa: BLE001 - reported, never lost
+            if self._structurer is None:
+                self.load_failed.emit(_message(exc))
+            else:
+                self.reload_failed.emit(_message(exc))
             return
-        self.loaded.emit(self._structurer.model_version)
+        self._structurer = structurer
+        self.loaded.emit(structurer.model_version, folder)
 
     @Slot(object)
     def predict(self, request: PredictRequest) -> None:
@@ -126,6 +132,7 @@ class InferenceController(QObject):
 
     model_loaded = Signal(str)
     model_failed = Signal(str)
+    model_reload_failed = Signal(str)  # load_model failed; the model loaded before keeps answering
     prediction_ready = Signal(object)  # Prediction of the latest single-record request
     prediction_failed = Signal(str, str)  # record id, message
     batch_progress = Signal(int, int)
@@ -140,6 +147,7 @@ class InferenceController(QObject):
     def __init__(self, model_dir: Path | None, threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model_version: str | None = None
+        self.model_dir: Path | None = None  # the bundle folder of model_version
         self.busy_batch = False
         self._next_id = 0
         self._latest_single = 0
@@ -154,6 +162,7 @@ class InferenceController(QObject):
         self._batch.connect(self._worker.structure_all)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self._on_load_failed)
+        self._worker.reload_failed.connect(self.model_reload_failed)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.progress.connect(self._on_progress)
@@ -166,6 +175,13 @@ class InferenceController(QObject):
         self.has_model = model_dir is not None
         if model_dir is not None:
             self._load.emit(str(model_dir))
+
+    def load_model(self, model_dir: Path) -> None:
+        """Load the bundle in ``model_dir`` instead (switch or roll back); ``model_loaded`` follows,
+        or ``model_reload_failed`` while the model loaded before keeps answering (``model_failed``
+        when there was none). Requests made from now on are answered by the new model."""
+        self.has_model = True
+        self._load.emit(str(model_dir))
 
     def request_prediction(self, record: Record, image: Path | None) -> int:
         """Ask for ``record``'s prediction; earlier single-record requests become stale."""
@@ -197,9 +213,10 @@ class InferenceController(QObject):
         self._next_id += 1
         return self._next_id
 
-    @Slot(str)
-    def _on_loaded(self, version: str) -> None:
+    @Slot(str, str)
+    def _on_loaded(self, version: str, folder: str) -> None:
         self.model_version = version
+        self.model_dir = Path(folder)
         self.model_loaded.emit(version)
 
     @Slot(str)

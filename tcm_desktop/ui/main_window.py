@@ -16,15 +16,20 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
+from tcm_desktop.domain.settings import AppSettings, SettingsFile
 from tcm_desktop.store import Database
+from tcm_desktop.ui.active_learning import ReviewQueueDock
+from tcm_desktop.ui.app_actions import AppActions
 from tcm_desktop.ui.correction import CorrectionController, Prompter
 from tcm_desktop.ui.form_editor import FormEditor
 from tcm_desktop.ui.image_view import ImagePanel
 from tcm_desktop.ui.inference_worker import InferenceController
+from tcm_desktop.ui.model_menu import ModelMenu
 from tcm_desktop.ui.names import specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 from tcm_desktop.ui.record_list import RecordListPanel
 from tcm_desktop.ui.rules_view import open_rules_dialog
+from tcm_desktop.ui.settings_dialog import apply_shortcuts, needs_restart
 from tcm_desktop.ui.text_view import TextPanel
 
 ORGANIZATION = "TCM Desktop"
@@ -51,6 +56,9 @@ class MainWindow(QMainWindow):
     What is shown can be corrected (:attr:`correction`); ``who`` is the name
     saves are audited under (default: the login) and ``prompter`` asks the
     Save / Discard / Cancel question (default: a QMessageBox).
+
+    ``app_settings`` gives the shortcuts and inference threads; with a
+    ``settings_file`` Settings > Preferences edits and saves them.
     """
 
     record_shown = Signal(str)
@@ -65,12 +73,15 @@ class MainWindow(QMainWindow):
         model_dir: Path | None = None,
         who: str | None = None,
         prompter: Prompter | None = None,
+        app_settings: AppSettings | None = None,
+        settings_file: SettingsFile | None = None,
     ) -> None:
         super().__init__(parent)
         self._db = db
         self._owned_db: Database | None = None
         self._schema = schema
         self._settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self._app_settings = app_settings = app_settings or AppSettings()
 
         self._shown_id: str | None = None
         self._shown_timer = QTimer(self)
@@ -78,7 +89,7 @@ class MainWindow(QMainWindow):
         self._shown_timer.setInterval(0)
         self._shown_timer.timeout.connect(self._emit_record_shown)
 
-        self.inference = InferenceController(model_dir, parent=self)
+        self.inference = InferenceController(model_dir, threads=app_settings.inference_threads, parent=self)
         self.inference.model_loaded.connect(self._show_model)
         self.inference.model_failed.connect(self._show_model_failure)
         self.inference.prediction_ready.connect(self._show_prediction)
@@ -92,9 +103,23 @@ class MainWindow(QMainWindow):
         self.correction = CorrectionController(
             db, schema, self.text_panel.text_view, self.form_editor, who=who, prompter=prompter, parent=self
         )
+        who = self.correction.who
+        self.app_actions = AppActions(
+            self, lambda: self._db, lambda: self.browser.filter, schema, app_settings, settings_file, who
+        )
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
+        # active learning: the review queue beside the list, the 模型 menu (retrain, switch, roll back)
+        self.review_queue = ReviewQueueDock(lambda limit: self._db.review_queue.entries(limit), schema, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.review_queue)
+        self.review_queue.record_chosen.connect(self.select_record)
+        self.browser.events.changed.connect(self.review_queue.refresh)
+        self.prediction_shown.connect(self.review_queue.refresh)
+        self.model_menu = ModelMenu(lambda: self._db, self.inference, schema, who, self, app_settings.data_folder)
+        self.model_menu.menu.addAction(self.review_queue.toggleViewAction())
+        self.model_menu.message.connect(self._show_failure)
+        self.menuBar().addMenu(self.model_menu.menu)
 
         self.browser.events.changed.connect(self._update_counts)
         self.browser.events.selection_changed.connect(self._show_selected)
@@ -103,6 +128,9 @@ class MainWindow(QMainWindow):
         self.correction.saved.connect(self._show_saved)
         self.correction.message.connect(self._show_failure)
         self.correction.dirty_changed.connect(self.setWindowModified)
+        self.app_actions.database_changed.connect(self.browser.refresh)
+        self.app_actions.settings_saved.connect(self._apply_app_settings)
+        apply_shortcuts(self.named_actions(), app_settings.shortcuts)
         self._show_database()
         self._restore_settings()
         self.browser.refresh()
@@ -137,6 +165,7 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
         self.open_action.triggered.connect(self._ask_open_database)
         file_menu.addAction(self.open_action)
+        file_menu.addActions([self.app_actions.import_action, self.app_actions.export_action])
         file_menu.addSeparator()
         self.quit_action = QAction(self.tr("退出(&Q)"), self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -174,6 +203,9 @@ class MainWindow(QMainWindow):
             self._action(self.tr("转到结构化表单"), "Ctrl+3", self.form_editor.focus_first_field),
         ]
         edit_menu.addActions(self.focus_actions)
+
+        settings_menu = self.menuBar().addMenu(self.tr("设置(&S)"))
+        settings_menu.addAction(self.app_actions.preferences_action)
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
@@ -215,6 +247,15 @@ class MainWindow(QMainWindow):
         if previous is not None:
             previous.close()
         return True
+
+    def named_actions(self) -> dict[str, QAction]:
+        """The actions whose shortcuts the settings name (see DEFAULT_SHORTCUTS)."""
+        actions = (self.open_action, self.app_actions.import_action, self.app_actions.export_action)
+        actions += (self.app_actions.preferences_action, self.quit_action, self.refresh_action, self.find_action)
+        actions += (self.correction.save_action, self.save_next_action, self.next_action, self.previous_action)
+        names = ("open_database", "import_records", "export_records", "preferences", "quit", "refresh", "find")
+        names += ("save", "save_and_next", "next_record", "previous_record", "focus_list", "focus_text", "focus_form")
+        return dict(zip(names, (*actions, *self.focus_actions), strict=True))
 
     def save_settings(self) -> None:
         settings = self._settings
@@ -360,6 +401,12 @@ class MainWindow(QMainWindow):
         if record_ids and self.select_record(record_ids[0]):
             self.statusBar().showMessage(self.tr("规则涉及 {0} 份病历").format(len(record_ids)), STATUS_MESSAGE_MS)
 
+    def _apply_app_settings(self, new: AppSettings) -> None:
+        apply_shortcuts(self.named_actions(), new.shortcuts)
+        restart = needs_restart(self._app_settings, new)  # against what this window started with
+        message = self.tr("设置已保存；部分更改在重新启动后生效。") if restart else self.tr("设置已保存。")
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
     def _focus_search(self) -> None:
         self.record_list.search_edit.setFocus()
         self.record_list.search_edit.selectAll()
@@ -386,6 +433,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        self.model_menu.shutdown()
         self.inference.shutdown()
         if self._owned_db is not None:
             self._owned_db.close()

@@ -19,10 +19,6 @@ from tcm_desktop.domain import DraftAnnotation, DraftModel, SpanKey
 SET_FORM_VALUE_ID = 1
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("DraftCommand", text)
-
-
 def _label_name(draft: DraftAnnotation, code: str) -> str:
     try:
         return draft.schema.label(code).zh
@@ -64,7 +60,11 @@ class AddSpanCommand(DraftCommand):
         draft = _current(model)
         after = draft.add_span(start, end, label)
         added = next(s for s in after.spans if s not in draft.spans)
-        super().__init__(model, after, _tr("标注“{0}”为{1}").format(added.text, _label_name(draft, label)))
+        super().__init__(
+            model,
+            after,
+            QCoreApplication.translate("DraftCommand", "标注“{0}”为{1}").format(added.text, _label_name(draft, label)),
+        )
         self.span = added
 
 
@@ -72,7 +72,7 @@ class RelabelSpanCommand(DraftCommand):
     def __init__(self, model: DraftModel, key: SpanKey, label: str) -> None:
         draft = _current(model)
         span = draft.span(key)
-        text = _tr("“{0}”改为{1}").format(span.text, _label_name(draft, label))
+        text = QCoreApplication.translate("DraftCommand", "“{0}”改为{1}").format(span.text, _label_name(draft, label))
         super().__init__(model, draft.relabel_span(key, label), text)
 
 
@@ -83,7 +83,11 @@ class DeleteSpansCommand(DraftCommand):
         for key in keys:
             texts.append(after.span(key).text)
             after = after.delete_span(key)
-        super().__init__(model, after, _tr("删除{0}").format("、".join(f"“{t}”" for t in texts)))
+        super().__init__(
+            model,
+            after,
+            QCoreApplication.translate("DraftCommand", "删除{0}").format("、".join(f"“{t}”" for t in texts)),
+        )
 
 
 class SetFormValueCommand(DraftCommand):
@@ -91,7 +95,7 @@ class SetFormValueCommand(DraftCommand):
 
     def __init__(self, model: DraftModel, name: str, value: Any) -> None:
         draft = _current(model)
-        text = _tr("{0}改为{1}").format(draft.form_field(name).zh, value)
+        text = QCoreApplication.translate("DraftCommand", "{0}改为{1}").format(draft.form_field(name).zh, value)
         super().__init__(model, draft.set_form_value(name, value), text)
         self.name = name
 

@@ -40,3 +40,9 @@ def db(tmp_path: Path, qapp: object) -> Iterator[Database]:
 @pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
     return tmp_path / "settings.ini"
+
+
+@pytest.fixture(autouse=True)
+def _private_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's settings.toml goes to tmp_path, never to the user's config folder (also in subprocesses)."""
+    monkeypatch.setenv("TCM_CONFIG_DIR", str(tmp_path / "config"))
