@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tcm_desktop.demo.generator import generate_records
@@ -10,7 +11,7 @@ from tcm_desktop.store import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "models" / "tcm-text"
-SHIPPED_VERSION = "tcm-text@0.1.0"
+SHIPPED_VERSION = f"tcm-text@{json.loads((SHIPPED / 'manifest.json').read_text(encoding='utf-8'))['version']}"
 # A model small enough to train in seconds on a CPU: one epoch, a few windows.
 TINY = RetrainOptions(
     epochs=1,

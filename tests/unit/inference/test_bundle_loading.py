@@ -16,6 +16,7 @@ from tcm_desktop.inference.bundle import MANIFEST, ModelBundle
 from tcm_desktop.inference.errors import BundleError
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
+SHIPPED_VERSION = f"tcm-text@{json.loads((SHIPPED / 'manifest.json').read_text(encoding='utf-8'))['version']}"
 LISTED = sorted(json.loads((SHIPPED / MANIFEST).read_text(encoding="utf-8"))["files"])
 
 
@@ -34,7 +35,7 @@ def rewrite_manifest(folder: Path, change: Callable[[dict[str, Any]], None]) -> 
 
 def test_the_shipped_bundle_loads() -> None:
     bundle = ModelBundle.load(SHIPPED, threads=1)
-    assert bundle.model_version == "tcm-text@0.1.0"
+    assert bundle.model_version == SHIPPED_VERSION
     assert len(bundle.labels) == 23 and len(bundle.tags) == 47 == bundle.crf.num_tags
     assert bundle.max_chars == 256 and bundle.lexicon is not None and bundle.lexicon.n_features == 48
     assert bundle.providers(1)[-1] == "CPUExecutionProvider"

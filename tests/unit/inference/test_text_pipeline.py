@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tcm_desktop.inference.text_pipeline import TextPipeline, TextResult
 from tcm_desktop.inference.windows import plan_windows
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
+SHIPPED_VERSION = f"tcm-text@{json.loads((SHIPPED / 'manifest.json').read_text(encoding='utf-8'))['version']}"
 SHORT = "患者腹痛3天，舌淡红，苔薄白，脉细。处方：党参15g 白术10g"
 OTHER = "主诉：反复咳嗽咳痰2周，加重伴发热1天。舌红，苔黄腻，脉滑数。诊断：咳嗽（痰热壅肺证）。"
 
@@ -39,7 +41,7 @@ def test_a_short_record_gives_the_tongue_and_the_herb(pipeline: TextPipeline) ->
         assert SHORT[span.start : span.end] == span.text
         assert span.confidence is not None and 0.0 < span.confidence <= 1.0
     assert 0.0 <= result.uncertainty <= 1.0
-    assert result.model_version == "tcm-text@0.1.0"
+    assert result.model_version == SHIPPED_VERSION
     assert result.to_prediction("R1").spans == result.spans
 
 
