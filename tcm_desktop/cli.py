@@ -7,6 +7,7 @@ Exit status: 0 done, 1 done but some input was reported and skipped,
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -81,9 +82,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from tcm_desktop.store import Database, import_records
 
     progress = _Progress("importing")
-    with Database.open(Path(args.db)) as db:
+    with Database.open(Path(args.db), check=True) as db:
         try:
-            report = import_records(Path(args.file), db, who=args.who, on_progress=progress)
+            report = import_records(Path(args.file), db, who=args.who, on_progress=progress, deidentify=args.deidentify)
         finally:
             progress.close()
     print(report)
@@ -97,10 +98,61 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not db_path.is_file():
         print(f"tcm export: no database at {db_path}", file=sys.stderr)
         return EXIT_FAILED
-    with Database.open(db_path) as db:
-        count = export_records(db, args.format, Path(args.out))
-    print(f"exported {count} records to {args.out} ({args.format})")
+    with Database.open(db_path, check=True) as db:
+        count = export_records(db, args.format, Path(args.out), deidentify=not args.no_deidentify)
+    masked = "" if args.no_deidentify else "; names, ID numbers, phone numbers and addresses masked"
+    print(f"exported {count} records to {args.out} ({args.format}{masked})")
     return EXIT_OK
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from tcm_desktop.store.backup import backup_database, backups_dir, list_backups
+
+    db_path = Path(args.db)
+    if not db_path.is_file():
+        print(f"tcm backup: no database at {db_path}", file=sys.stderr)
+        return EXIT_FAILED
+    folder = Path(args.to) if args.to else backups_dir(db_path)
+    if args.list:
+        for backup in list_backups(folder, db_path.resolve().stem):
+            print(f"{backup.path}\t{backup.created.isoformat(timespec='seconds')}\t{backup.size} bytes")
+        return EXIT_OK
+    if args.keep < 1:
+        print("tcm backup: --keep must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    backup = backup_database(db_path, folder, keep=args.keep)
+    print(f"backed up {db_path} to {backup.path} ({backup.size} bytes, integrity_check ok)")
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from tcm_desktop.store.backup import restore_database
+
+    source = Path(args.source)
+    if not source.is_file():
+        print(f"tcm restore: no backup file {source}", file=sys.stderr)
+        return EXIT_FAILED
+    result = restore_database(Path(args.db), source)
+    print(f"restored {result.database} from {result.restored_from}")
+    if result.safety_copy is not None:
+        print(f"the database it replaced is kept as {result.safety_copy}")
+    return EXIT_OK
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from tcm_desktop.store import Database
+
+    db_path = Path(args.db)
+    if not db_path.is_file():
+        print(f"tcm audit: no database at {db_path}", file=sys.stderr)
+        return EXIT_FAILED
+    with Database.open(db_path, check=True) as db:
+        report = db.audit.verify()
+    if report.ok:
+        print(report)
+        return EXIT_OK
+    print(f"tcm audit verify: {db_path}: {report}", file=sys.stderr)
+    return EXIT_WITH_ISSUES
 
 
 def _cmd_structure(args: argparse.Namespace) -> int:
@@ -209,13 +261,39 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="file or folder to import")
     imp.add_argument("--db", required=True, help="database file (created if missing)")
     imp.add_argument("--who", default="import", help="name recorded in the audit log")
+    imp.add_argument(
+        "--deidentify", action="store_true", help="mask names, ID-card numbers, phone numbers and addresses"
+    )
     imp.set_defaults(handler=_cmd_import)
 
     exp = commands.add_parser("export", help="export records with their current annotation")
     exp.add_argument("--db", required=True, help="database file")
     exp.add_argument("--format", choices=["jsonl", "json", "csv", "bio"], default="jsonl")
     exp.add_argument("--out", required=True, help="output file")
+    exp.add_argument(
+        "--no-deidentify",
+        action="store_true",
+        help="write names, ID-card numbers, phone numbers and addresses as stored (masked by default)",
+    )
     exp.set_defaults(handler=_cmd_export)
+
+    bk = commands.add_parser("backup", help="write a verified backup of the database (SQLite backup API)")
+    bk.add_argument("--db", required=True, help="database file")
+    bk.add_argument("--to", help="backup folder (default: backups in the database's data folder)")
+    bk.add_argument("--keep", type=int, default=10, help="backups kept in the folder, oldest removed (default 10)")
+    bk.add_argument("--list", action="store_true", help="list the backups in the folder, newest first")
+    bk.set_defaults(handler=_cmd_backup)
+
+    rs = commands.add_parser("restore", help="replace the database by a backup (the replaced file is kept)")
+    rs.add_argument("--db", required=True, help="database file to replace")
+    rs.add_argument("--from", dest="source", required=True, help="backup file (checked before anything changes)")
+    rs.set_defaults(handler=_cmd_restore)
+
+    au = commands.add_parser("audit", help="check the audit log")
+    au_commands = au.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = au_commands.add_parser("verify", help="recompute the hash chain; exit 1 naming a changed or deleted row")
+    verify.add_argument("--db", required=True, help="database file")
+    verify.set_defaults(handler=_cmd_audit)
 
     st = commands.add_parser("structure", help="structure records with the model (spans, form, tongue), resumable")
     st.add_argument("--in", dest="input", required=True, help="JSONL, JSON, CSV or a folder of .txt records")
@@ -263,6 +341,9 @@ def _run_delegated(name: str, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from tcm_desktop.store.log_privacy import install_log_privacy
+
+    install_log_privacy()
     if argv and argv[0] in DELEGATED:
         return _run_delegated(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
@@ -274,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except OSError as exc:
         print(f"tcm {args.command}: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.Error as exc:  # a database fault the store did not expect: words, not a traceback
+        print(f"tcm {args.command}: database error: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
 

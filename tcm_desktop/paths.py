@@ -8,13 +8,15 @@ from pathlib import Path
 
 import platformdirs
 
+from tcm_desktop.files import make_private_dir
+
 APP_NAME = "tcm-desktop"
 
 
 def user_data_dir() -> Path:
     override = os.environ.get("TCM_DATA_DIR")
     folder = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)  # owner-only when this call creates it (POSIX)
     return folder
 
 

@@ -185,8 +185,12 @@ def _bundle_title(bundle: Path) -> tuple[str, bool]:
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     text_model = manifest.get("text_model", {}) or {}
     quantisation = str(text_model.get("quantisation", "unknown quantisation"))
-    pruning = text_model.get("pruning") or manifest.get("pruning")
-    pruned = f", pruned ({pruning if isinstance(pruning, str) else 'see manifest'})" if pruning else ", not pruned"
+    pruned = ", text encoder not pruned"
+    image_pruning = (manifest.get("image") or {}).get("classifier", {}).get("pruning")
+    if image_pruning:
+        kept = image_pruning.get("ratio", {}).get("params")
+        share = f" to {kept * 100:.0f}% of its parameters" if isinstance(kept, float) else ""
+        pruned += f"; tongue classifier pruned ({image_pruning.get('pruner', '?')}){share}, static INT8"
     title = f"{manifest.get('name', bundle.name)} {manifest.get('version', '')}: ONNX Runtime, {quantisation}{pruned}"
     return title, bool(manifest.get("image"))
 

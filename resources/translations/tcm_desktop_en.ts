@@ -19,6 +19,10 @@
         <source>无法打开数据库：</source>
         <translation>Cannot open the database:</translation>
     </message>
+    <message>
+        <source>自动备份失败：{0}</source>
+        <translation>Automatic backup failed: {0}</translation>
+    </message>
 </context>
 <context>
     <name>AppActions</name>
@@ -104,6 +108,17 @@ Reason: {1}</translation>
         <source>{0}改为{1}</source>
         <translation>Set {0} to {1}</translation>
     </message>
+    <message>
+        <source>恢复未保存的修改</source>
+        <translation>Restore unsaved edits</translation>
+    </message>
+</context>
+<context>
+    <name>DraftJournaller</name>
+    <message>
+        <source>无法写入恢复文件（{0}）；未保存的修改在程序崩溃时可能丢失</source>
+        <translation>Cannot write the recovery file ({0}); unsaved edits could be lost if the program crashes</translation>
+    </message>
 </context>
 <context>
     <name>ExportDialog</name>
@@ -142,6 +157,10 @@ Reason: {1}</translation>
     <message>
         <source>浏览(&amp;B)…</source>
         <translation>&amp;Browse…</translation>
+    </message>
+    <message>
+        <source>去除身份信息（姓名、身份证号、电话、地址）</source>
+        <translation>Remove identifying details (names, ID numbers, phone numbers, addresses)</translation>
     </message>
     <message>
         <source>格式：</source>
@@ -296,6 +315,10 @@ Reason: {1}</translation>
     <message>
         <source>来源：</source>
         <translation>Source:</translation>
+    </message>
+    <message>
+        <source>导入时去除身份信息（姓名、身份证号、电话、地址）</source>
+        <translation>Remove identifying details while importing (names, ID numbers, phone numbers, addresses)</translation>
     </message>
     <message>
         <source>选择要导入的文件或文件夹。</source>
@@ -479,6 +502,14 @@ Reason: {1}</translation>
         <translation>Cannot open the database</translation>
     </message>
     <message>
+        <source>已恢复病历 {0} 上次未保存的修改（尚未保存，可撤销）</source>
+        <translation>Restored the unsaved edits of record {0} (not saved yet; undo takes them back)</translation>
+    </message>
+    <message>
+        <source>；该病历此后已在别处保存过</source>
+        <translation>; the record has been saved elsewhere since</translation>
+    </message>
+    <message>
         <source>{0}[*] — 中医病历结构化</source>
         <translation>{0}[*] — TCM record structuring</translation>
     </message>
@@ -552,6 +583,36 @@ Reason: {1}</translation>
     <message>
         <source>未保存的修改</source>
         <translation>Unsaved changes</translation>
+    </message>
+</context>
+<context>
+    <name>MessageBoxRecoveryPrompter</name>
+    <message>
+        <source>程序上次意外退出时，病历 {0} 有未保存的修改（{1}）。恢复这些修改吗？</source>
+        <translation>When the program stopped unexpectedly, record {0} had unsaved edits ({1}). Restore them?</translation>
+    </message>
+    <message>
+        <source>另有 {0} 份病历的未保存修改将在下次启动时提供。</source>
+        <translation>Unsaved edits of {0} more record(s) will be offered at the next start.</translation>
+    </message>
+    <message>
+        <source>恢复未保存的修改</source>
+        <translation>Restore unsaved edits</translation>
+    </message>
+</context>
+<context>
+    <name>ModelFallback</name>
+    <message>
+        <source>模型 {0} 的文件 {1} 被改动或损坏，已拒绝加载。</source>
+        <translation>File {1} of model {0} was changed or damaged; the model was not loaded.</translation>
+    </message>
+    <message>
+        <source>现使用上一版本 {0}。</source>
+        <translation>Using the previous version {0} instead.</translation>
+    </message>
+    <message>
+        <source>没有可用的上一版本，本次不使用模型。</source>
+        <translation>No earlier version can be used; running without a model this time.</translation>
     </message>
 </context>
 <context>
@@ -693,6 +754,21 @@ Reason: {1}</translation>
     </message>
 </context>
 <context>
+    <name>Recovery</name>
+    <message>
+        <source>病历 {0} 无法打开（可能已被删除），其未保存的修改未能恢复</source>
+        <translation>Record {0} cannot be opened (it may have been deleted); its unsaved edits were not restored</translation>
+    </message>
+    <message>
+        <source>未能恢复的修改</source>
+        <translation>Edits not restored</translation>
+    </message>
+    <message>
+        <source>这些恢复文件已移至 {0}</source>
+        <translation>These recovery files were moved to {0}</translation>
+    </message>
+</context>
+<context>
     <name>RetrainDialog</name>
     <message>
         <source>重新训练模型</source>
@@ -777,6 +853,10 @@ Reason: {1}</translation>
     <message>
         <source>至少需要 {0} 条训练病历和 {1} 条金标准病历才能训练。</source>
         <translation>Training needs at least {0} training records and {1} gold records.</translation>
+    </message>
+    <message>
+        <source>第 {0} 次训练因程序中断而未完成，已清理</source>
+        <translation>Training run {0} did not finish because the program stopped; it has been cleaned up</translation>
     </message>
     <message>
         <source>开始训练新模型 {0}</source>
@@ -1015,6 +1095,14 @@ Reason: {1}</translation>
         <translation>Default: the model shipped with the program</translation>
     </message>
     <message>
+        <source> 分钟</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>不自动备份</source>
+        <translation>No automatic backups</translation>
+    </message>
+    <message>
         <source>界面语言：</source>
         <translation>Interface language:</translation>
     </message>
@@ -1039,6 +1127,14 @@ Reason: {1}</translation>
         <translation>Inference threads:</translation>
     </message>
     <message>
+        <source>自动备份间隔：</source>
+        <translation>Automatic backup every:</translation>
+    </message>
+    <message>
+        <source>保留备份份数：</source>
+        <translation>Backups to keep:</translation>
+    </message>
+    <message>
         <source>空白：使用默认键 {0}</source>
         <translation>Empty: use the default key {0}</translation>
     </message>
@@ -1049,6 +1145,29 @@ Reason: {1}</translation>
     <message>
         <source>无法保存设置：{0}</source>
         <translation>Cannot save the settings: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>Startup</name>
+    <message>
+        <source>数据库 {0} 已损坏（{1}：{2}）。
+
+要用最近一份完好的备份（{3}，{4}）恢复吗？损坏的文件会另存一份，不会删除。</source>
+        <translation>The database {0} is damaged ({1}: {2}).
+
+Restore the newest intact backup ({3}, {4})? The damaged file is kept as a copy, not deleted.</translation>
+    </message>
+    <message>
+        <source>数据库已损坏</source>
+        <translation>Damaged database</translation>
+    </message>
+    <message>
+        <source>数据库已从备份 {0} 恢复；损坏的文件另存为 {1}。</source>
+        <translation>The database was restored from the backup {0}; the damaged file was kept as {1}.</translation>
+    </message>
+    <message>
+        <source>数据库 {0} 已在另一个程序中打开（{1}）。可以继续使用，但请不要同时修改同一份病历。</source>
+        <translation>The database {0} is already open in another program ({1}). You can go on, but do not edit the same record in both at once.</translation>
     </message>
 </context>
 <context>

@@ -8,6 +8,7 @@ optional extension: field name -> indices into ``spans``.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,7 +66,9 @@ class Span:
         if text is not None and not isinstance(text, str):
             raise RecordError("text must be a string", where)
         confidence = raw.get("confidence")
-        if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, int | float)):
+        if confidence is not None and (
+            isinstance(confidence, bool) or not isinstance(confidence, int | float) or not math.isfinite(confidence)
+        ):
             raise RecordError("confidence must be a number", where)
         return cls(start, end, label, text or "", None if confidence is None else float(confidence))
 
@@ -106,6 +109,9 @@ class Record:
         """Parse the interchange form; raises RecordError naming the bad part."""
         if not isinstance(raw, Mapping):
             raise RecordError("a record must be a JSON object")
+        broken = not_unicode(raw)
+        if broken is not None:
+            raise RecordError("holds text that is not valid Unicode (a lone surrogate such as \\ud800)", broken)
         record_id = raw.get("id")
         if isinstance(record_id, int) and not isinstance(record_id, bool):
             record_id = str(record_id)
@@ -145,6 +151,30 @@ class Record:
             form=dict(form),
             form_evidence={k: tuple(v) for k, v in evidence_raw.items()},
         )
+
+
+def not_unicode(value: Any, where: str = "record") -> str | None:
+    """Where in ``value`` (nested dicts, lists, strings) a string holds a lone surrogate, or None.
+
+    JSON's ``\\ud800`` escapes make such strings; they cannot be written as
+    UTF-8 (not to the database, not to a file), so a record holding one is refused.
+    """
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:  # iterative: a deeply nested form must not exhaust the stack
+        item, at = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return at
+        elif isinstance(item, Mapping):
+            for key, inner in item.items():
+                stack.append((key, at))
+                name = str(key).encode("utf-8", "backslashreplace").decode("utf-8")  # the message must print
+                stack.append((inner, f"{at}.{name}" if at != "record" else name))
+        elif isinstance(item, list | tuple):
+            stack.extend((inner, f"{at}[{i}]") for i, inner in enumerate(item))
+    return None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ The file (``settings.toml`` in the user's config folder)::
     data_folder = ""              # "" = the platform's data folder
     model_folder = ""             # "" = the model bundle shipped with the program
     inference_threads = 2         # 1-64
+    backup_interval_minutes = 60  # a backup at start and every so often; 0 = never
+    backup_keep = 10              # backups kept in <data folder>/backups, oldest removed
 
     [shortcuts]                   # application shortcuts, Qt's portable text; "" = none
     import_records = "Ctrl+I"
@@ -47,6 +49,8 @@ SETTINGS_VERSION = 1
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
 MIN_THREADS, MAX_THREADS, DEFAULT_THREADS = 1, 64, 2
+MAX_BACKUP_INTERVAL, DEFAULT_BACKUP_INTERVAL = 7 * 24 * 60, 60  # minutes; 0 = no automatic backups
+MIN_BACKUP_KEEP, MAX_BACKUP_KEEP, DEFAULT_BACKUP_KEEP = 1, 1000, 10
 MANIFEST = "manifest.json"
 
 # Application shortcuts: name -> default, in Qt's portable text. Undo, redo and the
@@ -116,6 +120,8 @@ class AppSettings:
     data_folder: Path | None = None
     model_folder: Path | None = None
     inference_threads: int = DEFAULT_THREADS
+    backup_interval_minutes: int = DEFAULT_BACKUP_INTERVAL
+    backup_keep: int = DEFAULT_BACKUP_KEEP
     shortcuts: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SHORTCUTS)
     category_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -131,6 +137,8 @@ class AppSettings:
             "data_folder": str(self.data_folder) if self.data_folder else "",
             "model_folder": str(self.model_folder) if self.model_folder else "",
             "inference_threads": self.inference_threads,
+            "backup_interval_minutes": self.backup_interval_minutes,
+            "backup_keep": self.backup_keep,
             "shortcuts": dict(self.shortcuts),
             "category_keys": dict(self.category_keys),
         }
@@ -230,7 +238,7 @@ class _Checker:
 
     def run(self) -> AppSettings:
         known = {"version", "language", "data_folder", "model_folder", "inference_threads"}
-        known |= {"shortcuts", "category_keys"}
+        known |= {"shortcuts", "category_keys", "backup_interval_minutes", "backup_keep"}
         for key in self.raw:
             if key not in known:
                 self.problem(str(key), self.raw[key], "unknown setting; ignored")
@@ -244,6 +252,10 @@ class _Checker:
             data_folder=self.folder("data_folder", bundle=False),
             model_folder=self.folder("model_folder", bundle=True),
             inference_threads=self.threads(),
+            backup_interval_minutes=self.whole(
+                "backup_interval_minutes", 0, MAX_BACKUP_INTERVAL, DEFAULT_BACKUP_INTERVAL
+            ),
+            backup_keep=self.whole("backup_keep", MIN_BACKUP_KEEP, MAX_BACKUP_KEEP, DEFAULT_BACKUP_KEEP),
             shortcuts=self.shortcuts(),
             category_keys=self.category_keys(),
         )
@@ -283,6 +295,13 @@ class _Checker:
             why = f"use a whole number from {MIN_THREADS} to {MAX_THREADS}; {DEFAULT_THREADS} is used"
             self.problem("inference_threads", value, why)
             return DEFAULT_THREADS
+        return value
+
+    def whole(self, key: str, low: int, high: int, default: int) -> int:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(key, value, f"use a whole number from {low} to {high}; {default} is used")
+            return default
         return value
 
     def table(self, key: str) -> Mapping[str, Any]:

@@ -107,6 +107,18 @@ def verify_files(folder: Path, manifest: Mapping[str, Any]) -> dict[str, str]:
     return dict(files)
 
 
+def verify_bundle(folder: Path | str) -> dict[str, Any]:
+    """Check the manifest and every file's sha256 without loading a model; returns the manifest.
+
+    The cheap part of :meth:`ModelBundle.load` (hashing, no ONNX session), for
+    choosing among bundles before one is loaded. Raises :class:`BundleError`.
+    """
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
+    verify_files(folder, manifest)
+    return manifest
+
+
 def _providers(device: Device) -> list[str]:
     if device == "cpu":
         return [CPU]

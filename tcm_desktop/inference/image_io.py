@@ -5,7 +5,8 @@ uint8 array no larger than ``max_side`` on its longer side, rotated as the
 camera's EXIF orientation says. A JPEG is decoded at a reduced scale straight
 away when it is much larger than needed (the decoder's DCT scaling), so a
 50-megapixel photo never becomes a 150 MB array; other formats are decoded
-and then shrunk. A missing, empty, truncated, corrupt or absurdly large file
+at full size (at most ``MAX_FULL_DECODE_PIXELS``) and shrunk in place before
+any copy is made. A missing, empty, truncated, corrupt or absurdly large file
 raises :class:`ImageError` naming the image; nothing is half-decoded.
 """
 
@@ -24,6 +25,10 @@ from tcm_desktop.inference.errors import PipelineError
 
 MAX_SIDE = 2048  # longer side after decoding; the models look at 128-pixel versions
 MAX_PIXELS = 200_000_000  # refuse beyond this many pixels in the header (no photo is that large)
+# Formats without reduced decoding (PNG, BMP, TIFF, WebP) are decoded at full size first:
+# at most this many pixels (about 200 MB as RGB), so a huge one is refused, not allocated.
+MAX_FULL_DECODE_PIXELS = 64_000_000
+_REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F")
 
 
 class ImageError(PipelineError):
@@ -83,6 +88,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _shrunk(image: Image.Image, max_side: int) -> Image.Image:
+    """``image`` reduced by a whole factor (box filter, in C) while its longer side stays >= ``max_side``."""
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    if image.mode not in _REDUCIBLE_MODES:
+        image = _to_rgb(image)
+    return image.reduce(factor)
+
+
 def decode_photo(source: bytes | Path | str, name: str | None = None, max_side: int = MAX_SIDE) -> DecodedPhoto:
     """Decode a photo (see the module docstring); raises :class:`ImageError`."""
     name = name or describe(source, 0)
@@ -101,7 +116,15 @@ def decode_photo(source: bytes | Path | str, name: str | None = None, max_side: 
                 if scale < 1 and image.format == "JPEG":
                     # the decoder picks a power-of-two reduction no smaller than the requested size
                     image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+                elif width * height > MAX_FULL_DECODE_PIXELS:
+                    raise ImageError(
+                        f"{name} is a {image.format or 'non-JPEG'} picture of {width}x{height} pixels; without"
+                        f" JPEG's reduced decoding at most {MAX_FULL_DECODE_PIXELS:,} pixels can be opened"
+                        " (save it as JPEG or make it smaller)",
+                        name,
+                    )
                 image.load()
+                image = _shrunk(image, max_side)  # before any copy: the full-size pixels exist only once
                 image = ImageOps.exif_transpose(image) or image
                 rgb = np.asarray(_to_rgb(image), dtype=np.uint8)
         except ImageError:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tcm_desktop.domain import TcmError
 from tcm_desktop.domain.records import Prediction, Record
-from tcm_desktop.domain.schema import Schema, default_schema
+from tcm_desktop.domain.schema import GENERAL, Schema, default_schema
 from tcm_desktop.inference.bundle import Device, ModelBundle
 from tcm_desktop.inference.form_filling import fill_form, merge_tongue_attributes
 from tcm_desktop.inference.text_pipeline import DEFAULT_MEMORY_BUDGET_MB, ProgressFn, StopFn, TextPipeline
@@ -88,9 +88,13 @@ class Structurer:
         tongue, image_flags = self._tongue(records, base_dir, images) if use_image else ({}, {})
         predictions = []
         for i, (record, result) in enumerate(zip(records, found, strict=True)):
-            form = fill_form(record.text, result.spans, record.specialty, self.schema)
-            attributes = tongue.get(i, {})
             flags = list(image_flags.get(i, ()))
+            specialty = record.specialty
+            if specialty not in self.schema.specialty_codes:  # e.g. a typo in a `tcm structure` input
+                flags.append(f"specialty: unknown specialty {specialty!r}; the general form was filled")
+                specialty = GENERAL
+            form = fill_form(record.text, result.spans, specialty, self.schema)
+            attributes = tongue.get(i, {})
             if attributes:
                 form, disagreements = merge_tongue_attributes(form, attributes)
                 flags += disagreements

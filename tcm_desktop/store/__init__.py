@@ -14,6 +14,8 @@ from tcm_desktop.store.audit import AuditEntry, AuditLog
 from tcm_desktop.store.database import Database
 from tcm_desktop.store.encoding import decode_text
 from tcm_desktop.store.errors import (
+    DatabaseCorrupt,
+    DatabaseInUse,
     DecodeError,
     DuplicateRecordError,
     ImageError,
@@ -50,6 +52,8 @@ __all__ = [
     "BaseModel",
     "Correction",
     "Database",
+    "DatabaseCorrupt",
+    "DatabaseInUse",
     "DecodeError",
     "DuplicateRecordError",
     "GoldSetError",

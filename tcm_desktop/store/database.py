@@ -14,17 +14,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tcm_desktop.files import PRIVATE_FILE_MODE, create_private_file, make_private_dir, restrict
 from tcm_desktop.store.annotations import AnnotationRepository
-from tcm_desktop.store.audit import AuditLog
-from tcm_desktop.store.errors import SchemaVersionError, StoreError
+from tcm_desktop.store.audit import AuditLog, seal_legacy_rows
+from tcm_desktop.store.errors import DatabaseCorrupt, DatabaseInUse, SchemaVersionError, StoreError
 from tcm_desktop.store.gold_set import GoldSetRepository
 from tcm_desktop.store.migrations import load_migrations
 from tcm_desktop.store.models import ModelRegistry, TrainingRunRepository
 from tcm_desktop.store.predictions import PredictionRepository
 from tcm_desktop.store.records import RecordRepository
 from tcm_desktop.store.review_queue import ReviewQueue
+from tcm_desktop.store.sweep import SweepResult, sweep_orphan_images
 
 BUSY_TIMEOUT_MS = 10_000
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+# Python steps of a migration, run inside its transaction after its SQL.
+_AFTER_MIGRATION = {3: seal_legacy_rows}
 
 
 class Database:
@@ -35,6 +41,7 @@ class Database:
         self.path = path
         self.data_dir = data_dir
         self._savepoints = 0
+        self.last_sweep = SweepResult()  # what opening removed from the images folder
         self.audit = AuditLog(self)
         self.records = RecordRepository(self)
         self.annotations = AnnotationRepository(self)
@@ -45,26 +52,39 @@ class Database:
         self.review_queue = ReviewQueue(self)
 
     @classmethod
-    def open(cls, path: Path, data_dir: Path | None = None) -> Database:
+    def open(cls, path: Path, data_dir: Path | None = None, check: bool = False) -> Database:
         """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
         ``data_dir`` is where image files are kept; it defaults to
-        ``<db stem>_data`` beside the database file.
+        ``<db stem>_data`` beside the database file. A new database file (and
+        its WAL/SHM files) is readable by the user only (POSIX). ``check`` runs
+        ``PRAGMA quick_check`` first (the GUI and the ``tcm`` commands do; a
+        worker reopening a file already checked does not). A file that is not
+        a database or fails the check raises :class:`DatabaseCorrupt`.
         """
         path = Path(path).resolve()
         data_dir = Path(data_dir).resolve() if data_dir is not None else path.with_name(f"{path.stem}_data")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
+            created = create_private_file(path)
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         try:
             _configure(conn, path)
+            if check:
+                _quick_check(conn, path)
             _migrate(conn, path)
+            if created:  # SQLite gives them the database file's mode; make sure
+                for suffix in ("-wal", "-shm"):
+                    restrict(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, data_dir)
+        db = cls(conn, path, data_dir)
+        # image files a killed import wrote but never committed (see store/sweep.py)
+        db.last_sweep = sweep_orphan_images(conn, db.images_dir, BUSY_TIMEOUT_MS)
+        return db
 
     @property
     def images_dir(self) -> Path:
@@ -107,9 +127,11 @@ class Database:
                 self._savepoints -= 1
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")  # waits up to BUSY_TIMEOUT_MS for another program's write
         except sqlite3.Error as exc:
-            raise StoreError(f"the database {self.path.name} is busy or locked: {exc}") from exc
+            if getattr(exc, "sqlite_errorname", "") in _BUSY:
+                raise DatabaseInUse(self.path) from exc
+            raise StoreError(f"the database {self.path.name} cannot be written: {exc}") from exc
         try:
             yield conn
         except BaseException:
@@ -132,9 +154,33 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a TCM Desktop database (or it is damaged): {exc}") from exc
+        raise _classified(exc, path) from exc
     if str(mode).lower() != "wal":
         raise StoreError(f"cannot use write-ahead logging for {path} (journal mode {mode}); is it on a network drive?")
+
+
+def _classified(exc: sqlite3.Error, path: Path) -> StoreError:
+    """The store error for what SQLite said while opening ``path``."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in _BUSY:
+        return DatabaseInUse(path, str(exc))
+    if name in _DAMAGED or isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return DatabaseCorrupt(
+            path, "open", str(exc), f"{path} is not a TCM Desktop database (or it is damaged): {exc}"
+        )
+    return StoreError(f"cannot open the database {path}: {exc}")
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    """DatabaseCorrupt unless ``PRAGMA quick_check`` says ok (every page and b-tree readable)."""
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in _BUSY:
+            raise DatabaseInUse(path, str(exc)) from exc
+        raise DatabaseCorrupt(path, "quick_check", str(exc)) from exc
+    if rows != ["ok"]:
+        raise DatabaseCorrupt(path, "quick_check", "; ".join(rows))
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -147,11 +193,20 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     for migration in migrations[current:]:
         # executescript commits anything pending first, so the transaction is
-        # part of the script; the version bump commits with the tables.
-        script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;\n"
+        # part of the script; the version bump commits with the tables and with
+        # the migration's Python step.
+        script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\n"
         try:
             conn.executescript(script)
+            after = _AFTER_MIGRATION.get(migration.version)
+            if after is not None:
+                after(conn)
+            conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= migration.version:
+                continue  # another program opening the file at the same moment applied it first
+            if getattr(exc, "sqlite_errorname", "") in _BUSY:
+                raise DatabaseInUse(path, str(exc)) from exc
             raise StoreError(f"could not upgrade {path.name} with {migration.name}: {exc}") from exc

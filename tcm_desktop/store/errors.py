@@ -52,5 +52,30 @@ class SchemaVersionError(StoreError):
     """The database file was written by a newer version of the program."""
 
 
+class DatabaseCorrupt(StoreError):
+    """The database file is damaged or is not a database at all.
+
+    ``path`` is the file, ``check`` what found it (``open``, ``quick_check``,
+    ``integrity_check``) and ``detail`` what that check said.
+    """
+
+    def __init__(self, path: object, check: str, detail: str, message: str | None = None) -> None:
+        super().__init__(message or f"the database {path} is damaged ({check}: {detail})")
+        self.path = path
+        self.check = check
+        self.detail = detail
+
+
+class DatabaseInUse(StoreError):
+    """Another program held the database's write lock for longer than the busy timeout."""
+
+    def __init__(self, path: object, detail: str = "") -> None:
+        name = getattr(path, "name", path)
+        super().__init__(
+            f"the database {name} is in use by another program; try again" + (f" ({detail})" if detail else "")
+        )
+        self.path = path
+
+
 class OperationCancelled(StoreError):
     """The user stopped an export (nothing was written) or an import (see the report)."""

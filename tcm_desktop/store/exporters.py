@@ -13,6 +13,11 @@ For jsonl, json and csv each record's image is copied into
 output's folder, so the export imports back as it is. The output file is
 written to a temporary file and moved into place, so a failed or cancelled
 export never leaves a half-written file; images it copied are removed again.
+
+Exports are de-identified by default (:mod:`tcm_desktop.store.deidentify`:
+names, ID-card numbers, phone numbers and addresses masked in the text and
+the form, span offsets unchanged); ``deidentify=False`` writes the text as
+stored.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import TYPE_CHECKING, ClassVar, TextIO
 from tcm_desktop.domain import Record
 from tcm_desktop.files import sha256_of
 from tcm_desktop.store.bio import char_token, spans_to_tags
+from tcm_desktop.store.deidentify import deidentify_record
 from tcm_desktop.store.errors import ImageError, OperationCancelled, StoreError
 
 if TYPE_CHECKING:
@@ -170,8 +176,12 @@ def export_records(
     ids: Sequence[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    deidentify: bool = True,
 ) -> int:
     """Write the records (all, or ``ids`` in that order) to ``out`` in ``fmt``; returns the count.
+
+    ``deidentify`` (the default) masks names, ID-card numbers, phone numbers
+    and addresses in what is written; the database is not changed.
 
     Each record is exported with its current annotation (see
     :class:`~tcm_desktop.store.records.StoredRecord`); forms exactly as stored.
@@ -195,7 +205,8 @@ def export_records(
                 raise OperationCancelled(f"export to {out.name} cancelled; the file was not written")
             stored = db.records.get(record_id)
             image = copier.copy(record_id, stored.image_path) if copier and stored.image_path else None
-            yield replace(stored.record, image=image)
+            record = deidentify_record(stored.record) if deidentify else stored.record
+            yield replace(record, image=image)
             if on_progress is not None:
                 on_progress(done + 1, len(record_ids))
 

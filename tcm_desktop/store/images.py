@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tcm_desktop.files import make_private_dir
 from tcm_desktop.store.errors import ImageError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -21,6 +22,7 @@ JPEG_SOI = b"\xff\xd8\xff"
 # Start-of-frame markers carry the picture size (all but DHT C4, JPG C8, DAC CC).
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
+INCOMING_PREFIX = ".incoming-"  # a file being written; never referenced by a record
 
 
 @dataclass(frozen=True)
@@ -103,23 +105,47 @@ def read_image(source: Path) -> tuple[bytes, ImageInfo]:
         raise ImageError(f"image {source.name} not found at {source}") from exc
     except OSError as exc:
         raise ImageError(f"cannot read image {source}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a NUL byte or a lone surrogate in the name: no file can have it
+        raise ImageError(f"image name {str(source.name)!r} is not a valid file name") from exc
     return data, probe_image(data, f"image {source.name}")
 
 
-def store_image(source: Path, images_dir: Path) -> StoredImage:
-    """Copy ``source`` into ``images_dir`` under its content hash (atomic; reuses an existing copy)."""
+@dataclass(frozen=True)
+class IncomingImage:
+    """A picture read and checked, not yet in the images folder (see :func:`write_image`)."""
+
+    data: bytes
+    info: ImageInfo
+    sha256: str
+    original_name: str
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.sha256}{self.info.ext}"
+
+
+def read_incoming(source: Path) -> IncomingImage:
+    """Read, check and hash ``source`` (no write); ImageError if it is not a usable picture."""
     data, info = read_image(source)
-    digest = hashlib.sha256(data).hexdigest()
-    file_name = f"{digest}{info.ext}"
-    target = images_dir / file_name
+    return IncomingImage(data, info, hashlib.sha256(data).hexdigest(), source.name)
+
+
+def write_image(image: IncomingImage, images_dir: Path) -> StoredImage:
+    """Put ``image`` into ``images_dir`` under its content hash (temp file, fsync, rename; reuses a copy).
+
+    Call it inside the transaction that references the file: the database's
+    orphan sweep (:func:`tcm_desktop.store.sweep.sweep_orphan_images`) relies on
+    no file being unreferenced outside a writer's transaction.
+    """
+    target = images_dir / image.file_name
     created = False
     if not target.exists():
         try:
-            images_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=info.ext, dir=images_dir)
+            make_private_dir(images_dir)  # the data folder too: patient photos are the user's alone
+            fd, tmp_name = tempfile.mkstemp(prefix=INCOMING_PREFIX, suffix=image.info.ext, dir=images_dir)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    fh.write(image.data)
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp_name, target)
@@ -127,6 +153,16 @@ def store_image(source: Path, images_dir: Path) -> StoredImage:
                 Path(tmp_name).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise ImageError(f"cannot copy image {source.name} into {images_dir}: {exc.strerror or exc}") from exc
+            raise ImageError(
+                f"cannot copy image {image.original_name} into {images_dir}: {exc.strerror or exc}"
+            ) from exc
         created = True
-    return StoredImage(digest, target, file_name, source.name, len(data), info.width, info.height, created)
+    info = image.info
+    return StoredImage(
+        image.sha256, target, image.file_name, image.original_name, len(image.data), info.width, info.height, created
+    )
+
+
+def store_image(source: Path, images_dir: Path) -> StoredImage:
+    """Copy ``source`` into ``images_dir`` under its content hash (atomic; reuses an existing copy)."""
+    return write_image(read_incoming(source), images_dir)

@@ -37,12 +37,13 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tcm_desktop.domain import GENERAL, Record, RecordError, default_schema
 from tcm_desktop.store.bio import is_tag, tags_to_spans, token_char
+from tcm_desktop.store.deidentify import deidentify_record
 from tcm_desktop.store.encoding import decode_text
 from tcm_desktop.store.errors import DecodeError, InvalidRecordError, StoreError
 
@@ -55,6 +56,27 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 def _json_reason(exc: json.JSONDecodeError) -> str:
     # json's messages end in "starting at" for strings; the column follows in our words
     return f"not valid JSON: {exc.msg.removesuffix(' at')} (column {exc.colno})"
+
+
+class _BadJson(ValueError):
+    """JSON text that cannot be read, with the reason in words and the line it is on."""
+
+    def __init__(self, reason: str, lineno: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.lineno = lineno
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``, every way it can fail turned into :class:`_BadJson` (never a crash)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadJson(_json_reason(exc), exc.lineno) from exc
+    except RecursionError as exc:  # [[[[... thousands deep
+        raise _BadJson("not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise _BadJson("not valid JSON: a number with too many digits") from exc
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,7 @@ def _record_item(raw: Any, base: Path, where: str, encoding: str) -> Item:
         record = Record.from_dict(raw)
     except RecordError as exc:
         what = str(raw.get("id")) if isinstance(raw, Mapping) and raw.get("id") not in (None, "") else "record"
+        what = what.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate in an id must still print
         return ImportIssue(where, what, str(exc))
     return ImportedRecord(record, _resolve_image(base, record.image), where, encoding)
 
@@ -174,9 +197,9 @@ class JsonlReader(_TextFileReader):
                 continue
             where = f"{path.name}:{lineno}"
             try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield ImportIssue(where, "line", _json_reason(exc))
+                raw = _load_json(line)
+            except _BadJson as exc:
+                yield ImportIssue(where, "line", exc.reason)
                 continue
             yield _record_item(raw, path.parent, where, encoding)
 
@@ -187,9 +210,9 @@ class JsonReader(_TextFileReader):
 
     def parse(self, path: Path, text: str, encoding: str) -> Iterator[Item]:
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield ImportIssue(f"{path.name}:{exc.lineno}", "file", _json_reason(exc))
+            doc = _load_json(text)
+        except _BadJson as exc:
+            yield ImportIssue(f"{path.name}:{exc.lineno}", "file", exc.reason)
             return
         if isinstance(doc, Mapping) and isinstance(doc.get("records"), list):
             doc = doc["records"]
@@ -246,9 +269,9 @@ class CsvReader(_TextFileReader):
             if not cell:
                 continue
             try:
-                raw[column] = json.loads(cell)
-            except json.JSONDecodeError as exc:
-                return ImportIssue(where, f"{row.get('id') or 'record'} {column}", f"not valid JSON ({exc.msg})")
+                raw[column] = _load_json(cell)
+            except _BadJson as exc:
+                return ImportIssue(where, f"{row.get('id') or 'record'} {column}", exc.reason)
         return _record_item(raw, path.parent, where, encoding)
 
 
@@ -313,8 +336,8 @@ class BioReader(_TextFileReader):
             if line.startswith("# {"):
                 yield from flush()
                 try:
-                    parsed = json.loads(line[2:])
-                except json.JSONDecodeError:
+                    parsed = _load_json(line[2:])
+                except _BadJson:
                     parsed = None
                 if isinstance(parsed, dict):
                     meta = parsed
@@ -411,6 +434,7 @@ def import_records(
     who: str = "import",
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    deidentify: bool = False,
 ) -> ImportReport:
     """Import every good record from ``path``; report (never raise on) bad ones.
 
@@ -422,7 +446,9 @@ def import_records(
     after each item; an exception raised from it stops the import (records
     already imported stay). ``should_stop()`` is asked before each item; when it
     answers True the import stops there and the report says ``cancelled``
-    (records already imported stay). Raises StoreError only if ``path`` cannot be read.
+    (records already imported stay). ``deidentify`` masks names, ID-card
+    numbers, phone numbers and addresses before anything is stored
+    (:mod:`tcm_desktop.store.deidentify`). Raises StoreError only if ``path`` cannot be read.
     """
     items = list(read_records(path))
     report = ImportReport(total=len(items))
@@ -437,6 +463,8 @@ def import_records(
         else:
             if item.encoding not in ("utf-8", "utf-8-sig"):
                 encodings.setdefault(re.sub(r"(:\d+|\[\d+\])$", "", item.where), item.encoding)
+            if deidentify:
+                item = replace(item, record=deidentify_record(item.record))
             _import_one(item, db, who, report)
         if on_progress is not None:
             on_progress(done, len(items))

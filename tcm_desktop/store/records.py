@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tcm_desktop.domain import Record, RecordStatus, SetBy, Span
 from tcm_desktop.store.annotations import write_annotation
 from tcm_desktop.store.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError, StoreError
-from tcm_desktop.store.images import StoredImage, store_image
+from tcm_desktop.store.images import StoredImage, read_incoming, write_image
 from tcm_desktop.store.rows import from_json, record_gold, store_problems, to_json, utc_now
 
 if TYPE_CHECKING:
@@ -58,6 +58,15 @@ _ORDERS: Mapping[str, str] = {
 }
 
 
+def _unreadable(what: str, path: Path, exc: sqlite3.Error) -> StoreError:
+    """A StoreError for rows SQLite cannot hand over, in words (not the raw bytes it quotes)."""
+    if "decode" in str(exc).lower():
+        reason = "it holds bytes that are not UTF-8 text; was the file changed by another program?"
+    else:
+        reason = str(exc)[:200]
+    return StoreError(f"{what} cannot be read from {path.name}: {reason}")
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -75,24 +84,28 @@ class RecordRepository:
 
         The record is checked against the schema first. The image (if any) is
         checked to be a JPEG/PNG and copied into ``data_dir/images`` under its
-        sha256; if anything later fails the copy is removed again (unless the
-        same picture was already stored for another record). Raises
-        :class:`StoreError` (:class:`DuplicateRecordError` for a taken id).
+        sha256 inside the transaction that references it; if anything later
+        fails the copy is removed again before the transaction ends (unless the
+        same picture was already stored for another record), and a copy left by
+        a process killed in between is swept when the database is next opened.
+        Raises :class:`StoreError` (:class:`DuplicateRecordError` for a taken id).
         """
         problems = store_problems(record)
         if problems:
             raise InvalidRecordError(record.id, problems)
         if self.exists(record.id):
             raise DuplicateRecordError(record.id)
-        image: StoredImage | None = None
-        try:
-            if image_source is not None:
-                image = store_image(Path(image_source), self._db.images_dir)
-            self._insert(record, image, who, source)
-        except BaseException:
-            if image is not None:
-                image.discard_if_created()
-            raise
+        incoming = read_incoming(Path(image_source)) if image_source is not None else None
+        with self._db.transaction():
+            image: StoredImage | None = None
+            try:
+                if incoming is not None:
+                    image = write_image(incoming, self._db.images_dir)
+                self._insert(record, image, who, source)
+            except BaseException:
+                if image is not None:
+                    image.discard_if_created()  # still under the write lock: no other record can share it yet
+                raise
 
     def _insert(self, record: Record, image: StoredImage | None, who: str, source: str | None) -> None:
         now = utc_now()
@@ -161,7 +174,14 @@ class RecordRepository:
     # --- reading -----------------------------------------------------------
 
     def get(self, record_id: str) -> StoredRecord:
-        """The record with its current annotation; RecordNotFoundError if there is none."""
+        """The record with its current annotation; RecordNotFoundError if there is none, StoreError
+        if its rows cannot be read (e.g. bytes that are not UTF-8, written by another program)."""
+        try:
+            return self._get(record_id)
+        except sqlite3.Error as exc:
+            raise _unreadable(f"record {record_id}", self._db.path, exc) from exc
+
+    def _get(self, record_id: str) -> StoredRecord:
         row = self._db.conn.execute(
             "SELECT id, specialty, text, status, image_sha256, image_file, image_name, gold_json,"
             " created_at, updated_at, source FROM records WHERE id = ?",
@@ -229,18 +249,27 @@ class RecordRepository:
             f" FROM records r{where} ORDER BY {_ORDERS[order_by]} LIMIT ? OFFSET ?"
         )
         params += [-1 if limit is None else int(limit), int(offset)]
-        return [
-            RecordSummary(row[0], row[1], RecordStatus(row[2]), int(row[3]), row[4], bool(row[5]))
-            for row in self._db.conn.execute(sql, params)
-        ]
+        try:
+            return [
+                RecordSummary(row[0], row[1], RecordStatus(row[2]), int(row[3]), row[4], bool(row[5]))
+                for row in self._db.conn.execute(sql, params)
+            ]
+        except sqlite3.Error as exc:
+            raise _unreadable("the record list", self._db.path, exc) from exc
 
     def count(self, search: str | None = None, specialty: str | None = None, status: RecordStatus | None = None) -> int:
         where, params = self._where(search, specialty, status)
-        return int(self._db.conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()[0])
+        try:
+            return int(self._db.conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()[0])
+        except sqlite3.Error as exc:
+            raise _unreadable("the record count", self._db.path, exc) from exc
 
     def ids(self) -> list[str]:
         """Every record id, in the order the records were added (an export keeps the import order)."""
-        return [row[0] for row in self._db.conn.execute("SELECT id FROM records ORDER BY rowid")]
+        try:
+            return [row[0] for row in self._db.conn.execute("SELECT id FROM records ORDER BY rowid")]
+        except sqlite3.Error as exc:
+            raise _unreadable("the record ids", self._db.path, exc) from exc
 
     def exists(self, record_id: str) -> bool:
         return self._db.conn.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is not None

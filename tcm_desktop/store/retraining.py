@@ -4,7 +4,9 @@
 folder under the user's models folder, and records the training run; after
 the child process is done it registers the new model version (and the model
 it started from, so a roll back has somewhere to go) in one transaction, or
-marks the run failed or cancelled and removes what the child wrote.
+marks the run failed or cancelled and removes what the child wrote. A run a
+killed program left ``running`` is booked ``interrupted`` by
+:meth:`RetrainLedger.recover_interrupted`.
 Registry keys are ``name@version``, the tag predictions carry.
 """
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL_NAME = "tcm-text"
 MANIFEST = "manifest.json"
+INTERRUPTED = "interrupted"  # a run whose program was killed before it ended
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,29 @@ class RetrainLedger:
             registry.register(job.model_version, job.name, str(job.bundle_dir), manifest, self.who)
             self._db.training_runs.finish(run_id, "succeeded", job.model_version, dict(metrics))
         return registry.get(job.model_version)
+
+    def recover_interrupted(self) -> list[int]:
+        """Book runs a killed program left ``running`` as ``interrupted``; returns their ids.
+
+        A run's folder under :attr:`models_dir` is removed unless a registered
+        model lives in it (registration and the run's success commit together,
+        so a registered model's run is never left running). Call it only when
+        this program runs no retraining: a run still in progress looks the same.
+        """
+        registered = [Path(m.path).resolve() for m in self._db.models.list()]
+        root = self.models_dir.resolve()
+        recovered: list[int] = []
+        for run in self._db.training_runs.list():
+            if run.status != "running":
+                continue
+            out_dir = Path(str(run.params.get("out_dir") or "")).resolve()
+            inside = out_dir != root and root in out_dir.parents
+            if inside and not any(out_dir == m or out_dir in m.parents for m in registered):
+                shutil.rmtree(out_dir, ignore_errors=True)
+            message = "the program stopped before this retraining finished"
+            self._db.training_runs.finish(run.id, INTERRUPTED, None, {"error": message})
+            recovered.append(run.id)
+        return recovered
 
     def abandon(self, job: RetrainJob, run_id: int, status: str, message: str = "") -> None:
         """Mark the run ``failed`` or ``cancelled`` and remove whatever the child wrote."""

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from tcm_desktop.domain import Record, Span, default_schema, record_problems
+
+# Longest record text the store accepts: far beyond any clinical note (a 500-page
+# book), short enough that the text view and the model stay responsive.
+MAX_TEXT_CHARS = 1_000_000
 
 
 def utc_now() -> str:
@@ -53,12 +58,22 @@ def record_gold(record: Record) -> dict[str, Any] | None:
     return annotation_dict(record.spans, record.form, record.form_evidence)
 
 
+def _visible(ch: str) -> bool:
+    return not ch.isspace() and unicodedata.category(ch)[0] != "C"
+
+
 def store_problems(record: Record) -> list[str]:
     """Why the store refuses ``record``: the schema's ``record_problems`` plus the
-    store's own rules (some text; evidence only for fields the form has)."""
+    store's own rules (some text, at most ``MAX_TEXT_CHARS`` of it; evidence only
+    for fields the form has)."""
     problems = [str(p) for p in record_problems(record, default_schema())]
-    if not record.text.strip():
-        problems.append("text: the record has no text")
+    if not any(_visible(c) for c in record.text):  # stops at the first visible character
+        problems.append("text: the record has no text (only blanks or control characters)")
+    if len(record.text) > MAX_TEXT_CHARS:
+        problems.append(
+            f"text: the record is {len(record.text):,} characters long; at most {MAX_TEXT_CHARS:,} are allowed"
+            " (split it into several records)"
+        )
     problems += [
         f"form_evidence.{name}: evidence for a field that has no value in the form"
         for name in record.form_evidence

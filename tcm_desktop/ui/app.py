@@ -32,6 +32,8 @@ from tcm_desktop.paths import default_database_path, demo_folder, settings_path
 
 if TYPE_CHECKING:
     from tcm_desktop.store import Database
+    from tcm_desktop.ui.backup_scheduler import BackupScheduler
+    from tcm_desktop.ui.main_window import MainWindow
 
 SCREENSHOT_TIMEOUT_MS = 60_000
 
@@ -142,10 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("TCM Desktop")
     app.setApplicationName("TCM Desktop")
 
-    from tcm_desktop.store import Database
+    from tcm_desktop.store.log_privacy import install_log_privacy
+    from tcm_desktop.ui.correction import default_user
     from tcm_desktop.ui.fonts import install_app_font
     from tcm_desktop.ui.i18n import install_translators
     from tcm_desktop.ui.main_window import MainWindow
+    from tcm_desktop.ui.model_fallback import fall_back_if_refused, fallback_message
+    from tcm_desktop.ui.startup import ask_to_restore, never_restore, open_database_at_start, take_instance_lock
+
+    install_log_privacy()
 
     schema = default_schema()
     settings_file = SettingsFile(args.settings or settings_path(), schema)
@@ -155,14 +162,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_app_font(app)
     try:
         db_path = _demo_database(app) if args.demo else database_path(args, settings)
-        db = Database.open(db_path)
+        db, restored = open_database_at_start(db_path, never_restore if args.screenshot else ask_to_restore())
     except TcmError as exc:
         if args.screenshot:
             print(f"tcm-desktop: {exc}", file=sys.stderr)
             return 2
         QMessageBox.critical(None, "TCM Desktop", QCoreApplication.translate("App", "无法打开数据库：") + f"\n{exc}")
         return 2
-    model_dir = _model_dir(args, settings, db)
+    lock, in_use = take_instance_lock(db.path)
+    choice = fall_back_if_refused(_model_dir(args, settings, db), db, default_user())
+    model_dir = choice.folder
     window = MainWindow(
         db,
         schema_with_keys(schema, settings.category_keys),
@@ -182,10 +191,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.select_record(ids[0])
     elif args.screenshot:
         QTimer.singleShot(0, lambda: (window.record_shown.emit(""), window.prediction_shown.emit("")))
+    if not args.screenshot:
+        QTimer.singleShot(0, window.offer_recovery)  # unsaved edits a crash left behind
+    notices = [n for n in (restored, in_use, fallback_message(choice) if choice.fell_back else None) if n]
+    if notices:
+        QTimer.singleShot(0, lambda: _show_notices(window, notices, to_stderr=bool(args.screenshot)))
+    scheduler = None if args.screenshot else _start_backups(window, db, settings)
     status = app.exec()
+    if scheduler is not None:
+        scheduler.stop()
     window.inference.shutdown()
     db.close()
+    if lock is not None:
+        lock.release()
     return status
+
+
+def _show_notices(parent: QWidget, notices: Sequence[str], to_stderr: bool) -> None:
+    """What the start-up did that the user must know: a restore, another instance, a refused model."""
+    if to_stderr:
+        print("tcm-desktop: " + " ".join(notices), file=sys.stderr)
+        return
+    QMessageBox.warning(parent, "TCM Desktop", "\n\n".join(notices))
+
+
+def _start_backups(window: MainWindow, db: Database, settings: AppSettings) -> BackupScheduler:
+    """Back up now if the last backup is older than the interval, then every interval (off the GUI thread)."""
+    from tcm_desktop.store.backup import BACKUP_FOLDER
+    from tcm_desktop.ui.backup_scheduler import BackupScheduler
+
+    scheduler = BackupScheduler.for_settings(db.path, settings, db.data_dir / BACKUP_FOLDER, parent=window)
+    message = QCoreApplication.translate("App", "自动备份失败：{0}")
+    scheduler.failed.connect(lambda why: window.statusBar().showMessage(message.format(why), 10_000))
+    window.app_actions.settings_saved.connect(scheduler.apply_settings)
+    scheduler.start()
+    return scheduler
 
 
 if __name__ == "__main__":

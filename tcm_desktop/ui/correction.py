@@ -43,6 +43,7 @@ from tcm_desktop.ui.undo_commands import (
     DeleteSpansCommand,
     DraftCommand,
     RelabelSpanCommand,
+    RestoreDraftCommand,
     SetFormValueCommand,
 )
 
@@ -225,6 +226,13 @@ class CorrectionController(QObject):
 
     def set_form_value(self, name: str, value: Any) -> None:
         self._push(lambda: SetFormValueCommand(self.model, name, value))
+
+    def restore(self, draft: DraftAnnotation) -> bool:
+        """Put recovered unsaved edits of the record being edited back, as one undoable step."""
+        current = self.model.draft
+        if current is None or current.record_id != draft.record_id:
+            return False
+        return self._push(lambda: RestoreDraftCommand(self.model, draft))
 
     def _push(self, make: Callable[[], DraftCommand]) -> bool:
         """Push the command ``make`` builds; a refused edit is reported, nothing pushed."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -51,6 +52,7 @@ class ExportRequest:
     fmt: str
     out: Path
     records: RecordFilter  # RecordFilter() = every record, in the order they were added
+    deidentify: bool = True  # mask names, ID-card numbers, phone numbers and addresses
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,13 @@ def run_export(request: ExportRequest, state: TaskState) -> ExportSummary:
             rows = db.records.list(search=f.search or None, specialty=f.specialty, status=f.status, order_by="created")
             ids = [row.id for row in rows]
         count = export_records(
-            db, request.fmt, request.out, ids, on_progress=state.progress, should_stop=state.should_stop
+            db,
+            request.fmt,
+            request.out,
+            ids,
+            on_progress=state.progress,
+            should_stop=state.should_stop,
+            deidentify=request.deidentify,
         )
     return ExportSummary(request.out, request.fmt, count)
 
@@ -146,12 +154,15 @@ class ExportDialog(QDialog):
         out_row.addWidget(self.browse_button)
         self.images_label = QLabel()
         self.images_label.setWordWrap(True)
+        self.deidentify_check = QCheckBox(self.tr("去除身份信息（姓名、身份证号、电话、地址）"))
+        self.deidentify_check.setChecked(True)
 
         form = QFormLayout()
         form.addRow(self.tr("格式："), self.format_combo)
         form.addRow(self.tr("病历："), scope_box)
         form.addRow(self.tr("保存到："), out_row)
         form.addRow("", self.images_label)
+        form.addRow("", self.deidentify_check)
 
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
@@ -225,7 +236,9 @@ class ExportDialog(QDialog):
         self.result_label.setText(self.tr("正在导出…"))
         self.progress.setRange(0, max(self._counts[self.scope], 1))
         self.progress.setValue(0)
-        request = ExportRequest(self._db_path, self._data_dir, self.fmt, out, self._filters[self.scope])
+        request = ExportRequest(
+            self._db_path, self._data_dir, self.fmt, out, self._filters[self.scope], self.deidentify_check.isChecked()
+        )
         self.runner.start(lambda state: run_export(request, state))
         self._update_buttons()
         return True
@@ -277,8 +290,10 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(not running and ready and self._counts[self.scope] > 0)
         self.cancel_button.setEnabled(running)
         self.close_button.setEnabled(not running)
-        for widget in (self.format_combo, self.out_edit, self.browse_button, *self.scope_radios.values()):
+        for widget in (self.format_combo, self.out_edit, self.browse_button, self.deidentify_check):
             widget.setEnabled(not running)
+        for radio in self.scope_radios.values():
+            radio.setEnabled(not running)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 ZOOM_STEP = 1.25
 MIN_SCALE = 0.02
 MAX_SCALE = 40.0
+MAX_DISPLAY_SIDE = 4096  # longer side of the picture kept for the view; more is never seen
 
 
 class ImageView(QGraphicsView):
@@ -147,6 +148,10 @@ class ImagePanel(QWidget):
             return
         reader = QImageReader(str(path))
         reader.setAutoTransform(True)  # honour EXIF orientation from phone cameras
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > MAX_DISPLAY_SIDE:
+            # a 50-megapixel photo is decoded small (JPEG's reduced decoding), not as a 200 MB image
+            reader.setScaledSize(size.scaled(MAX_DISPLAY_SIDE, MAX_DISPLAY_SIDE, Qt.AspectRatioMode.KeepAspectRatio))
         image = reader.read()
         if image.isNull():
             reason = reader.errorString() if Path(path).exists() else self.tr("文件不存在")

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -46,6 +47,7 @@ class ImportRequest:
     db_path: Path
     data_dir: Path
     who: str
+    deidentify: bool = False  # mask names, ID numbers, phones and addresses before storing
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,12 @@ def run_import(request: ImportRequest, state: TaskState) -> ImportSummary:
     """The import itself (no Qt): runs on the pool thread with its own database connection."""
     with Database.open(request.db_path, request.data_dir) as db:
         report = import_records(
-            request.source, db, who=request.who, on_progress=state.progress, should_stop=state.should_stop
+            request.source,
+            db,
+            who=request.who,
+            on_progress=state.progress,
+            should_stop=state.should_stop,
+            deidentify=request.deidentify,
         )
     return ImportSummary.of(request.source, report)
 
@@ -117,6 +124,7 @@ class ImportDialog(QDialog):
         source_row.addWidget(self.folder_button)
 
         self.format_label = QLabel()
+        self.deidentify_check = QCheckBox(self.tr("导入时去除身份信息（姓名、身份证号、电话、地址）"))
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
         self.progress.setValue(0)
@@ -151,6 +159,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(source_row)
         layout.addWidget(self.format_label)
+        layout.addWidget(self.deidentify_check)
         layout.addWidget(self.progress)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.issues_table, 1)
@@ -182,7 +191,7 @@ class ImportDialog(QDialog):
         self.progress.setRange(0, 0)  # reading the file: no count yet
         self.summary_label.setStyleSheet("")
         self.summary_label.setText(self.tr("正在导入 {0}…").format(source.name))
-        request = ImportRequest(source, self._db_path, self._data_dir, self._who)
+        request = ImportRequest(source, self._db_path, self._data_dir, self._who, self.deidentify_check.isChecked())
         self.runner.start(lambda state: run_import(request, state))
         self._update_buttons()
         return True

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
+from tcm_desktop.domain.journal import JOURNAL_FOLDER, DraftJournal
 from tcm_desktop.domain.settings import AppSettings, SettingsFile
 from tcm_desktop.store import Database
 from tcm_desktop.ui.active_learning import ReviewQueueDock
@@ -28,6 +29,14 @@ from tcm_desktop.ui.model_menu import ModelMenu
 from tcm_desktop.ui.names import specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 from tcm_desktop.ui.record_list import RecordListPanel
+from tcm_desktop.ui.recovery import (
+    JOURNAL_INTERVAL_MS,
+    DraftJournaller,
+    MessageBoxRecoveryPrompter,
+    RecoveryOutcome,
+    RecoveryPrompter,
+    offer_recovery,
+)
 from tcm_desktop.ui.rules_view import open_rules_dialog
 from tcm_desktop.ui.settings_dialog import apply_shortcuts, needs_restart
 from tcm_desktop.ui.text_view import TextPanel
@@ -57,6 +66,11 @@ class MainWindow(QMainWindow):
     saves are audited under (default: the login) and ``prompter`` asks the
     Save / Discard / Cancel question (default: a QMessageBox).
 
+    Unsaved edits are journaled every ``journal_interval_ms`` (:attr:`journaller`);
+    :meth:`offer_recovery` (called by the entry point after start-up and by
+    :meth:`open_database`) offers back what a crash left, asking through
+    ``recovery_prompter`` (default: a QMessageBox).
+
     ``app_settings`` gives the shortcuts and inference threads; with a
     ``settings_file`` Settings > Preferences edits and saves them.
     """
@@ -75,6 +89,8 @@ class MainWindow(QMainWindow):
         prompter: Prompter | None = None,
         app_settings: AppSettings | None = None,
         settings_file: SettingsFile | None = None,
+        journal_interval_ms: int = JOURNAL_INTERVAL_MS,
+        recovery_prompter: RecoveryPrompter | None = None,
     ) -> None:
         super().__init__(parent)
         self._db = db
@@ -104,6 +120,10 @@ class MainWindow(QMainWindow):
             db, schema, self.text_panel.text_view, self.form_editor, who=who, prompter=prompter, parent=self
         )
         who = self.correction.who
+        # unsaved edits on disk every few seconds; offered back after a crash (offer_recovery)
+        self.journaller = DraftJournaller(self.correction.model, self.draft_journal, journal_interval_ms, self)
+        self.journaller.failed.connect(self._show_failure)
+        self.recovery_prompter: RecoveryPrompter = recovery_prompter or MessageBoxRecoveryPrompter()
         self.app_actions = AppActions(
             self, lambda: self._db, lambda: self.browser.filter, schema, app_settings, settings_file, who
         )
@@ -246,7 +266,24 @@ class MainWindow(QMainWindow):
         self.browser.set_source(db.records)
         if previous is not None:
             previous.close()
+        self.offer_recovery()
         return True
+
+    def draft_journal(self) -> DraftJournal:
+        """Where the unsaved edits of this window's database are journaled."""
+        return DraftJournal(self._db.data_dir / JOURNAL_FOLDER, self._db.path)
+
+    def offer_recovery(self) -> RecoveryOutcome:
+        """Offer unsaved edits a crash left in this database's journal (see ui/recovery.py)."""
+        outcome = offer_recovery(
+            self.draft_journal(), self.correction, self.select_record, self.recovery_prompter, self
+        )
+        if outcome.restored is not None:
+            message = self.tr("已恢复病历 {0} 上次未保存的修改（尚未保存，可撤销）").format(outcome.restored)
+            if outcome.base_changed:
+                message += self.tr("；该病历此后已在别处保存过")
+            self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        return outcome
 
     def named_actions(self) -> dict[str, QAction]:
         """The actions whose shortcuts the settings name (see DEFAULT_SHORTCUTS)."""

@@ -214,6 +214,9 @@ class RetrainDialog(QDialog):
         self._metrics = {}
         self.metrics_table.setRowCount(0)
         try:
+            # runs a killed program left "running" (none of ours: this dialog runs none now)
+            for run_id in self._ledger.recover_interrupted():
+                self._append_log(self.tr("第 {0} 次训练因程序中断而未完成，已清理").format(run_id))
             self.job, self._run_id = self._ledger.plan(self._base, self._options)
         except TcmError as exc:
             self._show_error(str(exc))

@@ -35,7 +35,10 @@ from PySide6.QtWidgets import (
 from tcm_desktop.domain import Schema
 from tcm_desktop.domain.settings import (
     DEFAULT_SHORTCUTS,
+    MAX_BACKUP_INTERVAL,
+    MAX_BACKUP_KEEP,
     MAX_THREADS,
+    MIN_BACKUP_KEEP,
     MIN_THREADS,
     AppSettings,
     SettingsError,
@@ -146,12 +149,20 @@ class SettingsDialog(QDialog):
         self.model_folder_edit.setPlaceholderText(self.tr("默认：随程序提供的模型"))
         self.threads_spin = QSpinBox()
         self.threads_spin.setRange(MIN_THREADS, MAX_THREADS)
+        self.backup_interval_spin = QSpinBox()
+        self.backup_interval_spin.setRange(0, MAX_BACKUP_INTERVAL)
+        self.backup_interval_spin.setSuffix(self.tr(" 分钟"))
+        self.backup_interval_spin.setSpecialValueText(self.tr("不自动备份"))
+        self.backup_keep_spin = QSpinBox()
+        self.backup_keep_spin.setRange(MIN_BACKUP_KEEP, MAX_BACKUP_KEEP)
         page = QWidget()
         form = QFormLayout(page)
         form.addRow(self.tr("界面语言："), self.language_combo)
         form.addRow(self.tr("数据文件夹："), self._folder_row(self.data_folder_edit, self.tr("选择数据文件夹")))
         form.addRow(self.tr("模型文件夹："), self._folder_row(self.model_folder_edit, self.tr("选择模型文件夹")))
         form.addRow(self.tr("推理线程数："), self.threads_spin)
+        form.addRow(self.tr("自动备份间隔："), self.backup_interval_spin)
+        form.addRow(self.tr("保留备份份数："), self.backup_keep_spin)
         return page
 
     def _shortcuts_tab(self) -> QWidget:
@@ -193,6 +204,8 @@ class SettingsDialog(QDialog):
         self.data_folder_edit.setText(str(settings.data_folder or ""))
         self.model_folder_edit.setText(str(settings.model_folder or ""))
         self.threads_spin.setValue(settings.inference_threads)
+        self.backup_interval_spin.setValue(settings.backup_interval_minutes)
+        self.backup_keep_spin.setValue(settings.backup_keep)
         for name, edit in self.shortcut_edits.items():
             edit.setKeySequence(QKeySequence.fromString(settings.shortcuts.get(name, ""), PORTABLE))
         for code, edit in self.category_edits.items():
@@ -207,6 +220,8 @@ class SettingsDialog(QDialog):
             "data_folder": self.data_folder_edit.text().strip(),
             "model_folder": self.model_folder_edit.text().strip(),
             "inference_threads": self.threads_spin.value(),
+            "backup_interval_minutes": self.backup_interval_spin.value(),
+            "backup_keep": self.backup_keep_spin.value(),
             "shortcuts": {name: edit.keySequence().toString(PORTABLE) for name, edit in self.shortcut_edits.items()},
             "category_keys": keys,
         }

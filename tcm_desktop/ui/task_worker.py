@@ -7,15 +7,15 @@ on its own QThreadPool and turns what happens into signals on the GUI
 thread: ``progress``, ``finished(result)``, ``cancelled()`` or
 ``failed(message)``. An exception never disappears: a TcmError reaches the
 user as its message, anything else as its type and message (and the
-traceback on stderr). Each job is numbered and only the current one's answers
+traceback in the log, where :mod:`tcm_desktop.store.log_privacy` withholds record
+text). Each job is numbered and only the current one's answers
 are passed on.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +23,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from tcm_desktop.domain import TcmError
 from tcm_desktop.store import OperationCancelled
+
+log = logging.getLogger(__name__)
 
 
 class TaskState:
@@ -67,8 +69,8 @@ class _Task(QRunnable):
             relay.cancelled.emit(task_id)
         except TcmError as exc:
             relay.failed.emit(task_id, str(exc))
-        except Exception as exc:  # noqa: BLE001 - every failure reaches the user, and stderr for the developer
-            traceback.print_exc(file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the user, and the log for the developer
+            log.error("background task %d failed", task_id, exc_info=True)
             relay.failed.emit(task_id, f"{type(exc).__name__}: {exc}")
         else:
             relay.finished.emit(task_id, result)

@@ -60,9 +60,12 @@ def display_text(text: str) -> str:
     """``text`` as the view shows it, one Qt position per code point.
 
     Qt turns "\\r\\n" into one paragraph break; a space before the break keeps
-    every later offset in place.
+    every later offset in place. Qt also reads a leading U+FEFF as a
+    byte-order mark (dropped) and a leading U+FFFE as a swapped one (every
+    character byte-swapped); an invisible word joiner (U+2060) takes its place.
     """
-    return text.replace("\r\n", " \n")
+    shown = text.replace("\r\n", " \n")
+    return "\u2060" + shown[1:] if shown[:1] in ("\ufeff", "\ufffe") else shown
 
 
 class RecordTextView(QPlainTextEdit):

@@ -110,3 +110,10 @@ class SetFormValueCommand(DraftCommand):
         if self.after == self.before:
             self.setObsolete(True)  # changed back: nothing left to undo
         return True
+
+
+class RestoreDraftCommand(DraftCommand):
+    """Unsaved edits recovered after a crash, put back as one step (undo returns to the stored annotation)."""
+
+    def __init__(self, model: DraftModel, restored: DraftAnnotation) -> None:
+        super().__init__(model, restored, QCoreApplication.translate("DraftCommand", "恢复未保存的修改"))

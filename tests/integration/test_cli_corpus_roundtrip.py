@@ -12,6 +12,7 @@ import pytest
 
 from tcm_desktop.cli import EXIT_OK, EXIT_WITH_ISSUES, main
 from tcm_desktop.domain import Record, default_schema, record_problems
+from tcm_desktop.store.deidentify import MASKS
 
 N = 300
 
@@ -48,7 +49,8 @@ def test_import_then_export_gives_back_texts_spans_and_forms(corpus: Path, tmp_p
     db = tmp_path / "t.db"
     out = tmp_path / "e.jsonl"
     assert main(["import", str(corpus), "--db", str(db)]) == EXIT_OK
-    assert main(["export", "--db", str(db), "--format", "jsonl", "--out", str(out)]) == EXIT_OK
+    # exact round trip: de-identification (on by default) turned off
+    assert main(["export", "--db", str(db), "--format", "jsonl", "--out", str(out), "--no-deidentify"]) == EXIT_OK
     before = {r["id"]: r for r in _read(corpus)}
     after = {r["id"]: r for r in _read(out)}
     assert before.keys() == after.keys()
@@ -58,6 +60,20 @@ def test_import_then_export_gives_back_texts_spans_and_forms(corpus: Path, tmp_p
         assert exported["spans"] == original["spans"]
         assert exported["form"] == original["form"]
         assert (out.parent / exported["image"]).read_bytes() == (corpus.parent / original["image"]).read_bytes()
+    # the default export masks identifiers in place: same lengths, same span offsets
+    masked_out = tmp_path / "masked.jsonl"
+    assert main(["export", "--db", str(db), "--format", "jsonl", "--out", str(masked_out)]) == EXIT_OK
+    masked = {r["id"]: r for r in _read(masked_out)}
+    changed = 0
+    for record_id, original in before.items():
+        text, original_text = masked[record_id]["text"], original["text"]
+        assert len(text) == len(original_text)
+        assert {a for a, b in zip(text, original_text, strict=True) if a != b} <= set(MASKS.values())
+        assert [(s["start"], s["end"]) for s in masked[record_id]["spans"]] == [
+            (s["start"], s["end"]) for s in original["spans"]
+        ]
+        changed += text != original_text
+    assert changed > 0  # the demo notes carry names such as 王某某
 
 
 def test_bad_input_is_reported_and_the_rest_imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

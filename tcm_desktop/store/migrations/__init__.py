@@ -1,8 +1,11 @@
 """Numbered SQL migrations, applied in order by :mod:`tcm_desktop.store.database`.
 
 Each file is ``NNNN_name.sql``; its number becomes ``PRAGMA user_version``
-once it is applied. The files are package data: a frozen build must ship
-them (``tcm_desktop/store/migrations/*.sql``).
+once it is applied. A migration may also have a Python step, run inside its
+transaction after the SQL (``_AFTER_MIGRATION`` in
+:mod:`tcm_desktop.store.database`; 0003 chains the audit rows already there).
+The files are package data: a frozen build must ship them
+(``tcm_desktop/store/migrations/*.sql``).
 """
 
 from __future__ import annotations

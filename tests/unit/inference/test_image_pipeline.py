@@ -108,6 +108,18 @@ def write_manifest(folder: Path, manifest: dict) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
+def text_only_copy(folder: Path) -> Path:
+    """The shipped bundle without its tongue models (manifest and files)."""
+    shutil.copytree(SHIPPED, folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for part in ("segmenter", "classifier"):
+        if "image" in manifest:
+            (folder / manifest["image"][part]["file"]).unlink()
+    manifest.pop("image", None)
+    write_manifest(folder, manifest)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tongue") / "bundle"
@@ -260,14 +272,14 @@ def test_a_manifest_that_disagrees_with_the_onnx_metadata_is_refused(bundle: Pat
 
 
 def test_model_bundle_exposes_the_image_models_only_when_the_manifest_has_them(bundle: Path, tmp_path: Path) -> None:
-    text_only = ModelBundle.load(SHIPPED, threads=1)
+    text_folder = text_only_copy(tmp_path / "text_only")
+    text_only = ModelBundle.load(text_folder, threads=1)
     assert text_only.image is None
     with pytest.raises(BundleError, match="no tongue image model"):
         text_only.image_sessions(1)
     with pytest.raises(BundleError, match="no tongue image model"):
         TonguePipeline(text_only)
-    both = tmp_path / "both"
-    shutil.copytree(SHIPPED, both)
+    both = text_only_copy(tmp_path / "both")
     for name in (SEG, CLS):
         shutil.copyfile(bundle / name, both / name)
     manifest = json.loads((both / "manifest.json").read_text(encoding="utf-8"))
