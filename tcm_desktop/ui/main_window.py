@@ -19,6 +19,7 @@ from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
 from tcm_desktop.domain.journal import JOURNAL_FOLDER, DraftJournal
 from tcm_desktop.domain.settings import AppSettings, SettingsFile
 from tcm_desktop.store import Database
+from tcm_desktop.store.backup import ConfirmRestore
 from tcm_desktop.ui.active_learning import ReviewQueueDock
 from tcm_desktop.ui.app_actions import AppActions
 from tcm_desktop.ui.correction import CorrectionController, Prompter
@@ -39,6 +40,7 @@ from tcm_desktop.ui.recovery import (
 )
 from tcm_desktop.ui.rules_view import open_rules_dialog
 from tcm_desktop.ui.settings_dialog import apply_shortcuts, needs_restart
+from tcm_desktop.ui.startup import ask_to_restore, open_database_at_start
 from tcm_desktop.ui.text_view import TextPanel
 
 ORGANIZATION = "TCM Desktop"
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._db = db
         self._owned_db: Database | None = None
+        self.restore_prompt: ConfirmRestore = ask_to_restore(self)  # File > Open of a damaged file
         self._schema = schema
         self._settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
         self._app_settings = app_settings = app_settings or AppSettings()
@@ -254,11 +257,13 @@ class MainWindow(QMainWindow):
         or when the user keeps unsaved edits."""
         if not self.correction.confirm_leave():
             return False
-        try:
-            db = Database.open(Path(path))
+        try:  # checked on open; a damaged file is offered its newest good backup, as at start
+            db, restored_note = open_database_at_start(Path(path), self.restore_prompt)
         except TcmError as exc:
             QMessageBox.critical(self, self.tr("无法打开数据库"), str(exc))
             return False
+        if restored_note:
+            self.statusBar().showMessage(restored_note, STATUS_MESSAGE_MS)
         previous = self._owned_db
         self._db, self._owned_db = db, db
         self.correction.set_database(db)

@@ -64,6 +64,21 @@ def test_a_damaged_database_is_offered_its_newest_good_backup(qapp, tmp_path: Pa
     assert note is not None and good.path.name in note and "before-restore" in note
 
 
+def test_file_open_of_a_damaged_database_offers_its_backup_too(
+    qtbot, tmp_path: Path, db: Database, schema: Schema
+) -> None:
+    path = make_db(tmp_path / "other.db", n=5)
+    good = backup_database(path)
+    corrupt(path)
+    window = MainWindow(db, schema, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    offered: list[str] = []
+    window.restore_prompt = lambda error, backup: offered.append(backup.path.name) or True
+    assert window.open_database(path)
+    assert offered == [good.path.name]
+    assert window.database.records.count() == 5 and good.path.name in window.statusBar().currentMessage()
+
+
 def test_the_app_names_a_damaged_database_and_exits_2_when_it_cannot_ask(qapp, tmp_path: Path, capsys) -> None:
     path = make_db(tmp_path / "clinic.db")
     corrupt(path)
