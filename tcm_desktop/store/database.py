@@ -10,6 +10,7 @@ own on the same file (WAL lets readers and one writer work side by side).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,12 +152,25 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _set_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         raise _classified(exc, path) from exc
     if str(mode).lower() != "wal":
         raise StoreError(f"cannot use write-ahead logging for {path} (journal mode {mode}); is it on a network drive?")
+
+
+def _set_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL, retrying while another program does the same to a new file: SQLite
+    answers that switch with "database is locked" at once, without its busy handler."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _classified(exc: sqlite3.Error, path: Path) -> StoreError:

@@ -25,6 +25,7 @@ from pathlib import Path
 from tcm_desktop.domain import Record, Span
 from tcm_desktop.store import Database
 db_path, prefix, n, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+print("ready", flush=True)
 while not go.exists():
     time.sleep(0.005)
 with Database.open(db_path) as db:
@@ -80,7 +81,8 @@ def test_two_processes_writing_at_once_keep_the_file_whole_and_every_write(tmp_p
     Database.open(path).close()  # both open an existing file: schema already there
     go = tmp_path / "go"
     writers = [_spawn(WRITER, path, prefix, N_PER_PROCESS, go) for prefix in ("A", "B")]
-    time.sleep(0.5)  # let both start their interpreters
+    for writer in writers:  # both imported and waiting: neither can finish before the other starts
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     started = time.perf_counter()
     go.touch()
     for writer in writers:
