@@ -224,6 +224,7 @@ def _start_backups(window: MainWindow, db: Database, settings: AppSettings) -> B
     message = QCoreApplication.translate("App", "自动备份失败：{0}")
     scheduler.failed.connect(lambda why: window.statusBar().showMessage(message.format(why), 10_000))
     window.app_actions.settings_saved.connect(scheduler.apply_settings)
+    window.database_opened.connect(lambda opened: scheduler.follow(opened.path, opened.data_dir / BACKUP_FOLDER))
     scheduler.start()
     return scheduler
 

@@ -78,6 +78,13 @@ class BackupScheduler(QObject):
             self.interval_ms = interval
             self.start()
 
+    def follow(self, db_path: Path, folder: Path | None = None) -> bool:
+        """Back up ``db_path`` (into ``folder``, default its backups folder) from now on, e.g. after
+        File > Open; restarts the schedule, so a due backup starts at once. True when one started."""
+        self.db_path = Path(db_path)
+        self.folder = Path(folder) if folder is not None else backups_dir(self.db_path)
+        return self.start()
+
     def backup_now(self) -> bool:
         """Start a backup off the GUI thread; False when one is still running."""
         if self.runner.running:

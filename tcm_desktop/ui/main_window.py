@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
 
     record_shown = Signal(str)
     prediction_shown = Signal(str)
+    database_opened = Signal(object)  # the Database now browsed, after File > Open
 
     def __init__(
         self,
@@ -271,6 +272,7 @@ class MainWindow(QMainWindow):
         self.browser.set_source(db.records)
         if previous is not None:
             previous.close()
+        self.database_opened.emit(db)
         self.offer_recovery()
         return True
 

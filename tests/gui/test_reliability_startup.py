@@ -123,6 +123,22 @@ def test_the_scheduler_backs_up_at_start_when_due_and_on_every_tick(qtbot, tmp_p
         scheduler.stop()
 
 
+def test_after_file_open_the_scheduler_backs_up_the_database_now_browsed(
+    qtbot, tmp_path: Path, db: Database, schema: Schema
+) -> None:
+    window = MainWindow(db, schema, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    scheduler = app_module._start_backups(window, db, AppSettings())
+    try:
+        qtbot.waitUntil(lambda: not scheduler.runner.running, timeout=30_000)
+        other = make_db(tmp_path / "other.db", n=3)
+        with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
+            assert window.open_database(other)
+        assert done.args[0].path.name.startswith("other-backup-") and scheduler.db_path == other.resolve()
+    finally:
+        scheduler.stop()
+
+
 def test_the_scheduler_waits_when_the_last_backup_is_recent_and_can_be_turned_off(qtbot, tmp_path: Path) -> None:
     path = make_db(tmp_path / "clinic.db")
     backup_database(path, now=datetime.now(UTC))
