@@ -5,17 +5,19 @@
 
 The views take loaders (source -> transactions, source -> statistics) and
 never touch the database themselves; :func:`open_rules_dialog` wires the
-loaders of :mod:`tcm_desktop.mining_data` to a database.
+loaders of :mod:`tcm_desktop.mining_data` to a database. Reading and mining
+run off the GUI thread (a TaskRunner; the transaction loader opens its own
+connection there); ``RulesView.mined`` follows each run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,13 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tcm_desktop.domain import RecordStatus, TcmError
+from tcm_desktop.domain import RecordStatus
 from tcm_desktop.mining import ItemKind, MiningResult, Rule, RuleQuery, Transaction, mine_rules
 from tcm_desktop.mining.rules import MAX_RULE_LENGTH
 from tcm_desktop.mining.statistics import Statistics
 from tcm_desktop.mining_data import RecordSource, load_statistics, load_transactions
 from tcm_desktop.store import Database
 from tcm_desktop.ui.statistics_view import StatisticsView
+from tcm_desktop.ui.task_worker import TaskRunner, TaskState
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 TransactionLoader = Callable[[RecordSource], Sequence[Transaction]]
@@ -133,6 +136,7 @@ class RulesView(QWidget):
 
     records_requested = Signal(list)  # record ids holding every item of the double-clicked rule
     source_changed = Signal(str)  # RecordSource value
+    mined = Signal(object)  # the MiningResult shown, or None when mining failed
 
     def __init__(
         self, load: TransactionLoader, source: RecordSource = RecordSource.VERIFIED, parent: QWidget | None = None
@@ -141,6 +145,10 @@ class RulesView(QWidget):
         self._load = load
         self._transactions: dict[RecordSource, Sequence[Transaction]] = {}
         self.result: MiningResult | None = None
+        self._runner = TaskRunner(self)
+        self._runner.finished.connect(self._show_mined)
+        self._runner.failed.connect(self._show_failure)
+        self._again = False  # settings changed while a run was going: mine again after it
 
         self.source = QComboBox()
         for choice in RecordSource:
@@ -225,41 +233,63 @@ class RulesView(QWidget):
             consequent_kinds=_kinds(self.consequent),
         )
 
-    def transactions(self) -> Sequence[Transaction]:
-        """The current source's transactions (read once per source)."""
-        source = self.record_source
-        if source not in self._transactions:
-            self._transactions[source] = self._load(source)
-        return self._transactions[source]
+    @property
+    def busy(self) -> bool:
+        """True while records are read or mined (or a run waits to start after it)."""
+        return self._runner.running or self._again
 
-    def mine(self) -> MiningResult | None:
-        """Mine with the current settings and show the rules; a problem is shown in the status line."""
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            transactions = self.transactions()
-            self.result = mine_rules(transactions, self.query())
-        except TcmError as exc:
-            self.result = None
-            self.model.set_rules([])
-            self.status.setText(f"无法挖掘 Cannot mine: {exc}")
-            return None
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+    def mine(self) -> None:
+        """Mine with the current settings off the GUI thread; ``mined`` follows. Asked again while
+        a run is going, it mines once more after it with the settings of then (the latest wins)."""
+        if self._runner.running:
+            self._again = True
+            return
+        source, query, load = self.record_source, self.query(), self._load
+        known = self._transactions.get(source)
+
+        def job(_state: TaskState) -> tuple[RecordSource, Sequence[Transaction], MiningResult]:
+            transactions = known if known is not None else load(source)
+            return source, transactions, mine_rules(transactions, query)
+
+        self.mine_button.setEnabled(False)
+        self.status.setText("正在挖掘… Mining…")
+        self._runner.start(job)
+
+    def reload(self) -> None:
+        """Forget the transactions read so far and mine the current source again."""
+        self._transactions.clear()
+        self.mine()
+
+    def wait(self, timeout_ms: int = 60_000) -> None:
+        """Let a running read or mining finish (closing the dialog)."""
+        self._again = False
+        self._runner.wait(timeout_ms)
+
+    def _show_mined(self, outcome: tuple[RecordSource, Sequence[Transaction], MiningResult]) -> None:
+        source, transactions, self.result = outcome
+        self._transactions[source] = transactions
         self.model.set_rules(self.result.rules)
         self.table.resizeColumnsToContents()
         self.records.clear()
-        source = self.record_source
         if not transactions:
             self.status.setText(f"没有{source.zh} (no {source.value} records); choose another source")
         else:
             found = len(self.result.rules)
             self.status.setText(f"{found} 条规则 rules from {len(transactions)} {source.value} records")
-        return self.result
+        self._finished_run(self.result)
 
-    def reload(self) -> MiningResult | None:
-        """Forget the transactions read so far and mine the current source again."""
-        self._transactions.clear()
-        return self.mine()
+    def _show_failure(self, message: str) -> None:
+        self.result = None
+        self.model.set_rules([])
+        self.status.setText(f"无法挖掘 Cannot mine: {message}")
+        self._finished_run(None)
+
+    def _finished_run(self, result: MiningResult | None) -> None:
+        self.mine_button.setEnabled(True)
+        self.mined.emit(result)
+        if self._again:
+            self._again = False
+            self.mine()
 
     def rule_at(self, proxy_row: int) -> Rule:
         """The rule shown in table row ``proxy_row`` (after sorting)."""
@@ -310,6 +340,10 @@ class RulesDialog(QDialog):
         self.rules.source_changed.connect(self._source_changed)
         self.rules.mine()
 
+    def done(self, result: int) -> None:
+        self.rules.wait()
+        super().done(result)
+
     def _source_changed(self, source: str) -> None:
         self.statistics.set_statistics(self._load_statistics(RecordSource(source)))
 
@@ -321,6 +355,13 @@ def open_rules_dialog(parent: QWidget | None, database: Database) -> RulesDialog
     is verified yet. Connect ``records_requested`` to open the records of a rule.
     """
     source = RecordSource.VERIFIED if database.records.count(status=RecordStatus.VERIFIED) else RecordSource.ANNOTATED
-    dialog = RulesDialog(partial(load_transactions, database), partial(load_statistics, database), source, parent)
+    loader = partial(_load_on_own_connection, database.path, database.data_dir)
+    dialog = RulesDialog(loader, partial(load_statistics, database), source, parent)
     dialog.show()
     return dialog
+
+
+def _load_on_own_connection(path: Path, data_dir: Path, source: RecordSource) -> Sequence[Transaction]:
+    """The transactions of ``source``, read through a connection of the calling (worker) thread."""
+    with Database.open(path, data_dir) as database:
+        return load_transactions(database, source)

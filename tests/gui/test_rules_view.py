@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tcm_desktop.domain import FormValue, Prediction, Record, Span
-from tcm_desktop.mining_data import RecordSource
-from tcm_desktop.store import Database
+from tcm_desktop.mining_data import RecordSource, load_statistics
+from tcm_desktop.store import Database, StoreError
 from tcm_desktop.ui.rules_view import RulesDialog, RulesTableModel, open_rules_dialog
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,7 +64,13 @@ def mining_db(tmp_path: Path, qapp: object) -> Iterator[Database]:
 def _dialog(qtbot: QtBot, db: Database) -> RulesDialog:
     dialog = open_rules_dialog(None, db)
     qtbot.addWidget(dialog)
+    _mined(qtbot, dialog)
     return dialog
+
+
+def _mined(qtbot: QtBot, dialog: RulesDialog) -> None:
+    """Wait for the worker thread's mining to be shown."""
+    qtbot.waitUntil(lambda: not dialog.rules.busy, timeout=30_000)
 
 
 def _shown(dialog: RulesDialog) -> list[tuple[str, str, float]]:
@@ -122,11 +129,13 @@ def test_changing_thresholds_and_kinds_mines_again(qtbot: QtBot, mining_db: Data
     view = dialog.rules
     view.min_confidence.setValue(0.7)
     qtbot.mouseClick(view.mine_button, Qt.MouseButton.LeftButton)
+    _mined(qtbot, dialog)
     assert [c for _, _, c in _shown(dialog)] == [1.0, 0.75]
     view.antecedent.setCurrentIndex(view.antecedent.findData("symptom"))
     view.consequent.setCurrentIndex(view.consequent.findData("syndrome"))
     view.min_confidence.setValue(0.6)
     view.mine()
+    _mined(qtbot, dialog)
     assert ("症状:胁肋胀痛", "证候:肝郁气滞证", 1.0) in _shown(dialog)
 
 
@@ -136,6 +145,7 @@ def test_predicted_source_mines_the_model_output_and_updates_the_plots(qtbot: Qt
     before = dialog.statistics.figure("entities")
     view.source.setCurrentIndex(view.source.findData(RecordSource.PREDICTED.value))
     assert view.record_source is RecordSource.PREDICTED
+    _mined(qtbot, dialog)
     # R6's prediction had no syndrome, so 脾气虚证 -> 乏力 rests on R5 alone
     assert ("证候:脾气虚证", "症状:乏力", 1.0) in _shown(dialog)
     assert "from 6 predicted records" in view.status.text()
@@ -187,7 +197,36 @@ def test_reload_reads_records_verified_after_opening(qtbot: QtBot, mining_db: Da
     mining_db.records.add(record)
     mining_db.annotations.save(record.id, record.spans, record.form, who="dr.li", verify=True)
     dialog.rules.mine()  # the same settings mine the records read before
+    _mined(qtbot, dialog)
     assert "from 6 verified records" in dialog.rules.status.text()
     qtbot.mouseClick(dialog.rules.reload_button, Qt.MouseButton.LeftButton)
+    _mined(qtbot, dialog)
     assert "from 7 verified records" in dialog.rules.status.text()
     assert ("证候:脾气虚证", "症状:乏力", 2 / 3) in [(a, c, pytest.approx(v)) for a, c, v in _shown(dialog)]
+
+
+def test_mining_runs_off_the_gui_thread_and_the_latest_settings_win(qtbot: QtBot, mining_db: Database) -> None:
+    dialog = _dialog(qtbot, mining_db)
+    view = dialog.rules
+    results = []
+    view.mined.connect(results.append)
+    view.mine()
+    assert view.busy and not view.mine_button.isEnabled()  # returned at once; the worker mines
+    view.min_confidence.setValue(0.7)
+    view.mine()  # asked while the first still runs: mined once more afterwards, with 0.7
+    _mined(qtbot, dialog)
+    assert len(results) == 2 and view.mine_button.isEnabled()
+    assert [c for _, _, c in _shown(dialog)] == [1.0, 0.75]
+
+
+def test_a_failed_read_is_shown_not_raised(qtbot: QtBot, mining_db: Database) -> None:
+    def unreadable(_source: RecordSource) -> list:
+        raise StoreError("the database went away")
+
+    dialog = RulesDialog(unreadable, partial(load_statistics, mining_db), RecordSource.VERIFIED)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.rules.mined, timeout=30_000) as blocker:
+        pass  # the dialog mines once on opening
+    assert blocker.args == [None]
+    assert "Cannot mine" in dialog.rules.status.text() and "went away" in dialog.rules.status.text()
+    assert dialog.rules.proxy.rowCount() == 0 and dialog.rules.mine_button.isEnabled()
