@@ -680,6 +680,14 @@ Reason: {1}</translation>
         <translation>All statuses</translation>
     </message>
     <message>
+        <source>全部置信度</source>
+        <translation>Any confidence</translation>
+    </message>
+    <message>
+        <source>低置信度：不确定度 ≥ {0:.2f}</source>
+        <translation>Low confidence: uncertainty ≥ {0:.2f}</translation>
+    </message>
+    <message>
         <source>上一页</source>
         <translation>Previous page</translation>
     </message>

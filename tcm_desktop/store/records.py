@@ -214,7 +214,13 @@ class RecordRepository:
             return None
         return Record.from_dict({"id": record_id, "specialty": row[0], "text": row[1], **from_json(row[2])})
 
-    def _where(self, search: str | None, specialty: str | None, status: RecordStatus | None) -> tuple[str, list[Any]]:
+    def _where(
+        self,
+        search: str | None,
+        specialty: str | None,
+        status: RecordStatus | None,
+        min_uncertainty: float | None = None,
+    ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if search:
@@ -227,6 +233,9 @@ class RecordRepository:
         if status is not None:
             clauses.append("r.status = ?")
             params.append(RecordStatus(status).value)
+        if min_uncertainty is not None:  # the model's least confident records (never-predicted ones are not)
+            clauses.append("r.uncertainty >= ?")
+            params.append(float(min_uncertainty))
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def list(
@@ -237,13 +246,15 @@ class RecordRepository:
         limit: int | None = None,
         offset: int = 0,
         order_by: str = "id",
+        min_uncertainty: float | None = None,
     ) -> list[RecordSummary]:
         """Summaries of matching records. ``search`` matches a part of the id or the text
         (ASCII letters ignore case). ``order_by``: id, uncertainty (most uncertain first,
-        never-predicted last), updated (newest first) or created (order added)."""
+        never-predicted last), updated (newest first) or created (order added).
+        ``min_uncertainty`` keeps records whose latest prediction is at least that uncertain."""
         if order_by not in _ORDERS:
             raise StoreError(f"cannot sort records by {order_by!r} (use one of {', '.join(_ORDERS)})")
-        where, params = self._where(search, specialty, status)
+        where, params = self._where(search, specialty, status, min_uncertainty)
         sql = (
             "SELECT r.id, r.specialty, r.status, length(r.text), r.uncertainty, r.image_file IS NOT NULL"
             f" FROM records r{where} ORDER BY {_ORDERS[order_by]} LIMIT ? OFFSET ?"
@@ -257,8 +268,14 @@ class RecordRepository:
         except sqlite3.Error as exc:
             raise _unreadable("the record list", self._db.path, exc) from exc
 
-    def count(self, search: str | None = None, specialty: str | None = None, status: RecordStatus | None = None) -> int:
-        where, params = self._where(search, specialty, status)
+    def count(
+        self,
+        search: str | None = None,
+        specialty: str | None = None,
+        status: RecordStatus | None = None,
+        min_uncertainty: float | None = None,
+    ) -> int:
+        where, params = self._where(search, specialty, status, min_uncertainty)
         try:
             return int(self._db.conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()[0])
         except sqlite3.Error as exc:

@@ -62,6 +62,7 @@ class RecordSource(Protocol):
         status: RecordStatus | None = None,
         limit: int | None = None,
         offset: int = 0,
+        min_uncertainty: float | None = None,
     ) -> Sequence[Any]: ...
 
     def count(
@@ -78,6 +79,7 @@ class RecordFilter:
     search: str = ""
     specialty: str | None = None
     status: RecordStatus | None = None
+    min_uncertainty: float | None = None  # only records the model was at least this unsure of
 
 
 class RecordBrowser:
@@ -170,6 +172,9 @@ class RecordBrowser:
     def set_status(self, status: RecordStatus | str | None) -> None:
         self.set_filter(replace(self._filter, status=RecordStatus(status) if status else None))
 
+    def set_min_uncertainty(self, value: float | None) -> None:
+        self.set_filter(replace(self._filter, min_uncertainty=value))
+
     def set_filter(self, new_filter: RecordFilter) -> None:
         """Apply ``new_filter`` from its first page; no-op when nothing changes."""
         if new_filter == self._filter:
@@ -203,7 +208,12 @@ class RecordBrowser:
         A database error is reported on ``events.failed``.
         """
         f = self._filter
-        query = {"search": f.search or None, "specialty": f.specialty, "status": f.status}
+        query = {
+            "search": f.search or None,
+            "specialty": f.specialty,
+            "status": f.status,
+            "min_uncertainty": f.min_uncertainty,
+        }
         try:
             total = self._records.count(**query)
             total_all = self._records.count() if f != RecordFilter() else total

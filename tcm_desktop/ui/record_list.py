@@ -30,6 +30,7 @@ from tcm_desktop.ui.names import specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 
 SEARCH_DELAY_MS = 250
+UNCERTAINTY_BANDS = (0.05, 0.1, 0.2)  # the "low confidence" choices of the filter
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -120,6 +121,14 @@ class RecordListPanel(QWidget):
             self.status_combo.addItem(status_name(status), status.value)
         self.status_combo.currentIndexChanged.connect(lambda _i: browser.set_status(self.status_combo.currentData()))
 
+        self.confidence_combo = QComboBox()
+        self.confidence_combo.addItem(self.tr("全部置信度"), None)
+        for threshold in UNCERTAINTY_BANDS:
+            self.confidence_combo.addItem(self.tr("低置信度：不确定度 ≥ {0:.2f}").format(threshold), threshold)
+        self.confidence_combo.currentIndexChanged.connect(
+            lambda _i: browser.set_min_uncertainty(self.confidence_combo.currentData())
+        )
+
         self.model = RecordTableModel(browser, schema, self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -152,6 +161,7 @@ class RecordListPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search_edit)
         layout.addLayout(filters)
+        layout.addWidget(self.confidence_combo)  # its own row: the list stays as narrow as before
         layout.addWidget(self.table, 1)
         layout.addLayout(footer)
         self.setFocusProxy(self.table)

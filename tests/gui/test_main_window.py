@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QDialog
 
-from tcm_desktop.domain import Schema
+from tcm_desktop.domain import Prediction, Schema
 from tcm_desktop.store import Database
 from tcm_desktop.ui.main_window import MainWindow
 
@@ -98,6 +98,20 @@ def test_status_filter(window: MainWindow, db: Database):
     assert shown_ids(window) == [] and window.text_panel.text_view.toPlainText() == ""
     assert window.image_panel.message() == "无舌象照片"
     combo.setCurrentIndex(combo.findData("new"))
+    assert len(shown_ids(window)) == 4
+
+
+def test_confidence_filter_keeps_the_records_the_model_was_unsure_of(window: MainWindow, db: Database):
+    db.predictions.add(Prediction("R002", "m1", (), (), 0.30))
+    db.predictions.add(Prediction("R004", "m1", (), (), 0.07))
+    db.predictions.add(Prediction("R003", "m1", (), (), 0.01))
+    combo = window.record_list.confidence_combo
+    combo.setCurrentIndex(combo.findData(0.1))
+    assert shown_ids(window) == ["R002"]
+    combo.setCurrentIndex(combo.findData(0.05))
+    assert shown_ids(window) == ["R002", "R004"]
+    assert window.record_list.count_label.text().startswith("共 2 条")
+    combo.setCurrentIndex(0)
     assert len(shown_ids(window)) == 4
 
 

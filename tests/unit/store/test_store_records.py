@@ -154,3 +154,15 @@ def test_list_search_count_filters_and_pages(db: Database, tmp_path: Path) -> No
     assert (entry.action, entry.before, entry.after) == ("set_status", {"status": "new"}, {"status": "verified"})
     with pytest.raises(StoreError):
         db.records.list(order_by="colour")
+
+
+def test_list_and_count_keep_records_at_least_as_uncertain_as_asked(db: Database) -> None:
+    from tcm_desktop.domain import Prediction
+
+    for record_id, uncertainty in (("U1", 0.3), ("U2", 0.05), ("U3", None)):
+        db.records.add(Record(record_id, "general", "咳嗽三天。"), who="t")
+        if uncertainty is not None:
+            db.predictions.add(Prediction(record_id, "m1", (), (), uncertainty))
+    assert [s.id for s in db.records.list(min_uncertainty=0.1)] == ["U1"]
+    assert [s.id for s in db.records.list(min_uncertainty=0.05, order_by="uncertainty")] == ["U1", "U2"]
+    assert db.records.count(min_uncertainty=0.1) == 1 and db.records.count() == 3
