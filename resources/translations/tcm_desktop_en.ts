@@ -418,6 +418,13 @@ Reason: {1}</translation>
     </message>
 </context>
 <context>
+    <name>InferenceWorker</name>
+    <message>
+        <source>没有可用的模型</source>
+        <translation>No model available</translation>
+    </message>
+</context>
+<context>
     <name>LegendWidget</name>
     <message>
         <source>{0}（{1}），快捷键 {2}</source>

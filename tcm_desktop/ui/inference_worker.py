@@ -82,7 +82,7 @@ class InferenceWorker(QObject):
             return  # superseded while queued
         structurer = self._structurer
         if structurer is None:
-            self.failed.emit(request.request_id, "没有可用的模型")
+            self.failed.emit(request.request_id, self.tr("没有可用的模型"))
             return
         try:
             (prediction,) = structurer.structure([request.record], images=[request.image])
@@ -95,7 +95,7 @@ class InferenceWorker(QObject):
     def structure_all(self, request: BatchRequest) -> None:
         structurer = self._structurer
         if structurer is None:
-            self.failed.emit(request.request_id, "没有可用的模型")
+            self.failed.emit(request.request_id, self.tr("没有可用的模型"))
             return
         total = len(request.records)
         done: list[Prediction] = []
