@@ -25,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -129,12 +130,16 @@ def export_onnx(model: Tagger, path: Path, metadata: Mapping[str, str], opset: i
         raise ExportError(f"ONNX export failed: {result.stderr.strip()[-2000:]}")
 
 
-def _export_here(model: Tagger, path: Path, metadata: Mapping[str, str], opset: int) -> None:
-    model = model.eval()
-    example = _example_inputs(model)
-    names = [INPUT_IDS, ATTENTION_MASK, LEXICON][: len(example)]
-    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", min=2, max=model.config.max_positions)
-    dynamic = tuple({0: batch, 1: length} for _ in example)
+def dynamo_export(
+    graph: nn.Module,
+    example: tuple[Tensor, ...],
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    dynamic_shapes: tuple[dict[int, Any], ...],
+    opset: int,
+) -> onnx.ModelProto:
+    """``graph`` exported by torch's dynamo exporter with its warnings and logs silenced;
+    RuntimeError with the exporter's message when it fails (it raises many types)."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         quiet = logging.getLogger("torch.onnx")
@@ -143,34 +148,56 @@ def _export_here(model: Tagger, path: Path, metadata: Mapping[str, str], opset: 
         raw = Path(tmp) / "raw.onnx"
         try:
             torch.onnx.export(
-                _EmissionsGraph(model),
+                graph,
                 example,
                 str(raw),
-                input_names=names,
-                output_names=[EMISSIONS],
-                dynamic_shapes=dynamic,
+                input_names=list(input_names),
+                output_names=list(output_names),
+                dynamic_shapes=dynamic_shapes,
                 opset_version=opset,
                 dynamo=True,
                 external_data=False,
                 verbose=False,
             )
-        except Exception as exc:  # the exporter raises many types; the caller needs one
-            raise ExportError(f"ONNX export failed: {exc}") from exc
+        except Exception as exc:
+            raise RuntimeError(str(exc)) from exc
         finally:
             quiet.setLevel(level)
-        proto = onnx.load(str(raw))
+        return onnx.load(str(raw))
+
+
+def set_metadata(proto: onnx.ModelProto, metadata: Mapping[str, str]) -> None:
+    """Replace ``proto``'s metadata_props with ``metadata`` (labels, versions: the file describes itself)."""
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        proto.metadata_props.append(onnx.StringStringEntryProto(key=str(key), value=str(value)))
+
+
+def save_checked(proto: onnx.ModelProto, path: Path, metadata: Mapping[str, str]) -> None:
+    """Set ``metadata`` on ``proto``, check the model and write it to ``path``."""
+    set_metadata(proto, metadata)
+    onnx.checker.check_model(proto)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(proto, str(path))
+
+
+def _export_here(model: Tagger, path: Path, metadata: Mapping[str, str], opset: int) -> None:
+    model = model.eval()
+    example = _example_inputs(model)
+    names = [INPUT_IDS, ATTENTION_MASK, LEXICON][: len(example)]
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", min=2, max=model.config.max_positions)
+    dynamic = tuple({0: batch, 1: length} for _ in example)
+    try:
+        proto = dynamo_export(_EmissionsGraph(model), example, names, [EMISSIONS], dynamic, opset)
+    except RuntimeError as exc:
+        raise ExportError(f"ONNX export failed: {exc}") from exc
     # The exporter folds constants only up to 262,144 elements, so the student's LSTM weights
     # (forward and backward concatenated at run time) stay computed; fold them into
     # initializers, or dynamic INT8 quantisation cannot reach the LSTM.
     proto = onnxscript.optimizer.optimize(proto, input_size_limit=1 << 26, output_size_limit=1 << 26)
     _add_sequence_lens(proto.graph)
     _name_dynamic_axes(proto.graph)
-    del proto.metadata_props[:]
-    for key, value in metadata.items():
-        proto.metadata_props.append(onnx.StringStringEntryProto(key=str(key), value=str(value)))
-    onnx.checker.check_model(proto)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(proto, str(path))
+    save_checked(proto, path, metadata)
 
 
 def check_onnx(model: Tagger, path: Path, sample_batch: Mapping[str, Tensor]) -> float:

@@ -17,11 +17,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import logging
 import shutil
 import sys
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,7 @@ from tcm_desktop.inference.image_models import (
     ImageAttribute,
 )
 from tcm_desktop.inference.tongue_crop import CropSettings
+from training.export import dynamo_export, save_checked, set_metadata
 from training.tongue.labels import ATTRIBUTES, TongueAttribute, check_label_map, form_values, load_label_map
 from training.tongue.models import ClassifierGraph, SegmenterGraph, TinyUNet, TongueClassifier
 from training.tongue.train import build_model, load_checkpoint
@@ -61,46 +60,17 @@ def export_graph(
     graph: nn.Module, path: Path, input_size: int, outputs: Sequence[str], metadata: Mapping[str, str], opset: int = 17
 ) -> None:
     """Write ``graph`` (input ``image`` [B, 3, S, S]) to ``path`` with a dynamic batch axis and the metadata."""
-    graph = graph.eval()
     example = (torch.rand(2, 3, input_size, input_size),)
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quiet = logging.getLogger("torch.onnx")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
-        raw = Path(tmp) / "raw.onnx"
-        try:
-            torch.onnx.export(
-                graph,
-                example,
-                str(raw),
-                input_names=[INPUT],
-                output_names=list(outputs),
-                dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},),
-                opset_version=opset,
-                dynamo=True,
-                external_data=False,
-                verbose=False,
-            )
-        except Exception as exc:  # the exporter raises many types; the caller needs one
-            raise ImageExportError(f"ONNX export of {path.name} failed: {exc}") from exc
-        finally:
-            quiet.setLevel(level)
-        proto = onnx.load(str(raw))
+    batch = ({0: torch.export.Dim("batch", min=1, max=1024)},)
+    try:
+        proto = dynamo_export(graph.eval(), example, [INPUT], outputs, batch, opset)
+    except RuntimeError as exc:
+        raise ImageExportError(f"ONNX export of {path.name} failed: {exc}") from exc
     for value in [*proto.graph.input, *proto.graph.output]:
         dim = value.type.tensor_type.shape.dim[0]
         dim.Clear()
         dim.dim_param = "batch"
-    set_metadata(proto, metadata)
-    onnx.checker.check_model(proto)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(proto, str(path))
-
-
-def set_metadata(proto: onnx.ModelProto, metadata: Mapping[str, str]) -> None:
-    del proto.metadata_props[:]
-    for key, value in metadata.items():
-        proto.metadata_props.append(onnx.StringStringEntryProto(key=str(key), value=str(value)))
+    save_checked(proto, path, metadata)
 
 
 def run_onnx(path: Path, images: np.ndarray, threads: int = 2) -> list[np.ndarray]:
