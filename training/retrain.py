@@ -8,12 +8,16 @@ tracebacks, anything a library prints -- goes to stderr. The steps:
 1. read the records from the database: every corrected or verified record
    outside the frozen gold set trains, the gold set only evaluates
    (``GoldSetRepository.training_ids``; checked again here);
-2. fine-tune the checkpoint given with ``--init-from`` (keeping its shape,
+2. mix in ``--replay`` generated records (the app's generator, a fixed seed)
+   so the model keeps what the corrections do not show, repeat the corrected
+   records to weigh at least as much, and hold out a dev set of both for
+   early stopping (:func:`mixed_data`);
+3. fine-tune the checkpoint given with ``--init-from`` (keeping its shape,
    vocabulary and labels; spans of labels it lacks are left out) or train a
    new model (``--model`` shape overrides, e.g. a tiny one in tests);
-3. export the INT8 bundle into ``OUT/bundle`` and the checkpoint beside it
+4. export the INT8 bundle into ``OUT/bundle`` and the checkpoint beside it
    as ``OUT/checkpoint.pt`` for the next fine-tuning;
-4. evaluate the old bundle (``--base-model``) and the new one on the gold
+5. evaluate the old bundle (``--base-model``) and the new one on the gold
    set, report both, and write the new scores into the bundle manifest.
 
 The database is only read: registering the new model is the caller's job,
@@ -24,16 +28,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from tcm_desktop.domain import Record, TcmError, default_schema
 from tcm_desktop.domain.retraining import (
+    REPLAY_RECORDS,
     DoneEvent,
     ErrorEvent,
     LogEvent,
@@ -51,6 +58,11 @@ Emit = Callable[[RetrainEvent], None]
 METRIC_KEYS = ("records", "micro", "macro_f1", "per_label")
 MANIFEST = "manifest.json"
 NOT_TRAINABLE_CONFIG = ("vocab_size", "num_tags", "num_lexicon_features")  # come from the data, not the shape
+REPLAY_SEED = 90_001  # not the shipped model's training seeds: other generated records
+DEV_EVERY = 10  # every 10th corrected record is held out for early stopping (from 10 on)
+DEV_REPLAY_SHARE = 0.2
+MAX_REPEATS = 5
+FINE_TUNE_LR = 2e-4  # below a new model's 5e-4: the checkpoint is already good, nudge it
 
 
 def parse_job(argv: Sequence[str] | None = None) -> RetrainJob:
@@ -70,9 +82,13 @@ def parse_job(argv: Sequence[str] | None = None) -> RetrainJob:
     parser.add_argument("--max-chars", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--replay", type=int, default=REPLAY_RECORDS, help="generated records mixed in (0: none)")
     args = parser.parse_args(argv)
+    if args.replay < 0:
+        parser.error("--replay must be 0 or more")
     options = RetrainOptions(
         epochs=args.epochs,
+        replay_records=args.replay,
         model_overrides=dict(args.model),
         max_train_windows=args.max_train_windows,
         max_chars=args.max_chars,
@@ -106,6 +122,32 @@ def write_examples(records: Sequence[Record], path: Path) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+@dataclass(frozen=True)
+class MixedData:
+    train: list[Record]
+    dev: list[Record]
+    repeats: int  # how often each corrected training record occurs in ``train``
+    replay: int  # generated records in ``train``
+
+
+def mixed_data(corrected: Sequence[Record], replay_records: int, seed: int = REPLAY_SEED) -> MixedData:
+    """Corrected records repeated to weigh at least as much as the ``replay_records`` generated ones
+    (at most ``MAX_REPEATS`` times), and a dev set of both that never overlaps the training part."""
+    from tcm_desktop.demo.generator import generate_records
+
+    dev_corrected = list(corrected[DEV_EVERY - 1 :: DEV_EVERY]) if len(corrected) >= DEV_EVERY else []
+    held = {r.id for r in dev_corrected}
+    train_corrected = [r for r in corrected if r.id not in held]
+    n_dev_replay = round(replay_records * DEV_REPLAY_SHARE) if replay_records else 0
+    generated = [g.record for g in generate_records(replay_records + n_dev_replay, seed=seed)]
+    replay = [replace(r, id=f"replay-{r.id}") for r in generated]
+    repeats = max(1, min(MAX_REPEATS, math.ceil(replay_records / max(1, len(train_corrected)))))
+    train = [
+        replace(r, id=f"{r.id}#{copy}") if copy else r for copy in range(repeats) for r in train_corrected
+    ] + replay[:replay_records]
+    return MixedData(train, dev_corrected + replay[replay_records:], repeats, replay_records)
+
+
 def evaluate_bundle(bundle_dir: Path, gold: Sequence[Record], threads: int) -> dict[str, Any]:
     """Strict span scores of the bundle's text model on ``gold``, every schema category listed."""
     from tcm_desktop.inference.bundle import ModelBundle
@@ -119,13 +161,16 @@ def evaluate_bundle(bundle_dir: Path, gold: Sequence[Record], threads: int) -> d
     return {key: report[key] for key in METRIC_KEYS}
 
 
-def _train_config(job: RetrainJob, data: Path, run_dir: Path, training: Sequence[Record], emit: Emit) -> Any:
+def _train_config(
+    job: RetrainJob, data: Path, dev: Path | None, run_dir: Path, training: Sequence[Record], emit: Emit
+) -> Any:
     from training.checkpoint import Checkpoint
     from training.trainer import TrainConfig
 
     options = job.options
     config = TrainConfig(
         train=[str(data)],
+        dev=None if dev is None else str(dev),
         out=str(run_dir),
         model_overrides=dict(options.model_overrides),
         max_chars=options.max_chars,
@@ -142,6 +187,7 @@ def _train_config(job: RetrainJob, data: Path, run_dir: Path, training: Sequence
     if missing:
         emit(LogEvent(f"spans of labels the model lacks are left out: {', '.join(missing)}"))
     config.init_from = str(job.init_from)
+    config.lr = FINE_TUNE_LR
     config.model_overrides = shape
     config.use_lexicon = base.model_config.num_lexicon_features > 0
     config.tag_scheme = base.scheme.name
@@ -160,11 +206,21 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
     from training.bundle import build_bundle  # torch: only once the data is there
     from training.trainer import Trainer
 
-    write_examples(training, work / "train.jsonl")
+    data = mixed_data(training, job.options.replay_records)
+    write_examples(data.train, work / "train.jsonl")
+    dev = work / "dev.jsonl" if data.dev else None
+    if dev is not None:
+        write_examples(data.dev, dev)
     emit(LogEvent(f"{len(training)} training records, {len(gold)} gold-set records (never trained on)"))
+    emit(
+        LogEvent(
+            f"mixed with {data.replay} generated records; each corrected record counts {data.repeats}x;"
+            f" {len(data.dev)} records held out for early stopping"
+        )
+    )
     emit(ProgressEvent("data", 1, total))
 
-    config = _train_config(job, work / "train.jsonl", work / "run", training, emit)
+    config = _train_config(job, work / "train.jsonl", dev, work / "run", training, emit)
     source = f"fine-tuning {job.init_from.name}" if job.init_from else "training a new model"
     emit(LogEvent(f"{source}: up to {config.epochs} epochs"))
     epochs_done: list[int] = []

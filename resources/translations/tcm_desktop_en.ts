@@ -425,6 +425,33 @@ Reason: {1}</translation>
     </message>
 </context>
 <context>
+    <name>ItemKind</name>
+    <message>
+        <source>证候</source>
+        <translation>Syndrome</translation>
+    </message>
+    <message>
+        <source>症状</source>
+        <translation>Symptom</translation>
+    </message>
+    <message>
+        <source>体征</source>
+        <translation>Sign</translation>
+    </message>
+    <message>
+        <source>舌象</source>
+        <translation>Tongue</translation>
+    </message>
+    <message>
+        <source>脉象</source>
+        <translation>Pulse</translation>
+    </message>
+    <message>
+        <source>中药</source>
+        <translation>Herb</translation>
+    </message>
+</context>
+<context>
     <name>LegendWidget</name>
     <message>
         <source>{0}（{1}），快捷键 {2}</source>
@@ -712,6 +739,21 @@ Reason: {1}</translation>
     </message>
 </context>
 <context>
+    <name>RecordSource</name>
+    <message>
+        <source>已审核记录</source>
+        <translation>verified records</translation>
+    </message>
+    <message>
+        <source>全部已标注记录</source>
+        <translation>all annotated records</translation>
+    </message>
+    <message>
+        <source>模型预测</source>
+        <translation>model predictions</translation>
+    </message>
+</context>
+<context>
     <name>RecordStatus</name>
     <message>
         <source>未处理</source>
@@ -870,6 +912,10 @@ Reason: {1}</translation>
         <translation>Training needs at least {0} training records and {1} gold records.</translation>
     </message>
     <message>
+        <source>此安装不含训练组件（缺少 {0}），无法重新训练模型。请安装含重新训练功能的完整版本。</source>
+        <translation>This installation has no training component ({0} is missing), so the model cannot be retrained. Install the full version with retraining.</translation>
+    </message>
+    <message>
         <source>第 {0} 次训练因程序中断而未完成，已清理</source>
         <translation>Training run {0} did not finish because the program stopped; it has been cleaned up</translation>
     </message>
@@ -1021,6 +1067,121 @@ Reason: {1}</translation>
     <message>
         <source>（模型 {0}）</source>
         <translation> (model {0})</translation>
+    </message>
+</context>
+<context>
+    <name>RulesDialog</name>
+    <message>
+        <source>知识挖掘</source>
+        <translation>Knowledge mining</translation>
+    </message>
+    <message>
+        <source>关联规则</source>
+        <translation>Rules</translation>
+    </message>
+    <message>
+        <source>统计</source>
+        <translation>Statistics</translation>
+    </message>
+</context>
+<context>
+    <name>RulesTableModel</name>
+    <message>
+        <source>前项</source>
+        <translation>Antecedent</translation>
+    </message>
+    <message>
+        <source>后项</source>
+        <translation>Consequent</translation>
+    </message>
+    <message>
+        <source>支持度</source>
+        <translation>Support</translation>
+    </message>
+    <message>
+        <source>置信度</source>
+        <translation>Confidence</translation>
+    </message>
+    <message>
+        <source>提升度</source>
+        <translation>Lift</translation>
+    </message>
+    <message>
+        <source>记录数</source>
+        <translation>Records</translation>
+    </message>
+    <message>
+        <source>{0}
+{1} 条记录；双击列出</source>
+        <translation>{0}
+{1} records; double-click to list them</translation>
+    </message>
+</context>
+<context>
+    <name>RulesView</name>
+    <message>
+        <source>任意</source>
+        <translation>Any</translation>
+    </message>
+    <message>
+        <source>挖掘</source>
+        <translation>Mine</translation>
+    </message>
+    <message>
+        <source>重新读取</source>
+        <translation>Reload</translation>
+    </message>
+    <message>
+        <source>重新读取记录（审核或预测了更多记录之后）</source>
+        <translation>Read the records again (after more were verified or predicted)</translation>
+    </message>
+    <message>
+        <source>双击规则查看记录</source>
+        <translation>Double-click a rule to list its records</translation>
+    </message>
+    <message>
+        <source>记录来源</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>最小支持度</source>
+        <translation>Min support</translation>
+    </message>
+    <message>
+        <source>最小置信度</source>
+        <translation>Min confidence</translation>
+    </message>
+    <message>
+        <source>规则最多项数</source>
+        <translation>Max items</translation>
+    </message>
+    <message>
+        <source>前项类型</source>
+        <translation>Antecedent</translation>
+    </message>
+    <message>
+        <source>后项类型</source>
+        <translation>Consequent</translation>
+    </message>
+    <message>
+        <source>正在挖掘…</source>
+        <translation>Mining…</translation>
+    </message>
+    <message>
+        <source>没有{0}，请选择其他记录来源</source>
+        <translation>No {0}; choose another source</translation>
+    </message>
+    <message>
+        <source>{0} 条规则，来自 {1} 条{2}</source>
+        <translation>{0} rules from {1} {2}</translation>
+    </message>
+    <message>
+        <source>无法挖掘：{0}</source>
+        <translation>Cannot mine: {0}</translation>
+    </message>
+    <message>
+        <source>{0}：{1} 条记录</source>
+        <translation>{0}: {1} records</translation>
     </message>
 </context>
 <context>
@@ -1183,6 +1344,41 @@ Restore the newest intact backup ({3}, {4})? The damaged file is kept as a copy,
     <message>
         <source>数据库 {0} 已在另一个程序中打开（{1}）。可以继续使用，但请不要同时修改同一份病历。</source>
         <translation>The database {0} is already open in another program ({1}). You can go on, but do not edit the same record in both at once.</translation>
+    </message>
+</context>
+<context>
+    <name>StatisticsView</name>
+    <message>
+        <source>实体计数</source>
+        <translation>Entity counts</translation>
+    </message>
+    <message>
+        <source>置信度</source>
+        <translation>Confidence</translation>
+    </message>
+    <message>
+        <source>纠正率</source>
+        <translation>Correction rate</translation>
+    </message>
+    <message>
+        <source>保存 PNG…</source>
+        <translation>Save PNG…</translation>
+    </message>
+    <message>
+        <source>把当前图表保存为 PNG 图片</source>
+        <translation>Save the shown plot as a PNG picture</translation>
+    </message>
+    <message>
+        <source>已保存 {0}</source>
+        <translation>Saved {0}</translation>
+    </message>
+    <message>
+        <source>保存 PNG</source>
+        <translation>Save PNG</translation>
+    </message>
+    <message>
+        <source>未能保存：{0}</source>
+        <translation>Could not save: {0}</translation>
     </message>
 </context>
 <context>

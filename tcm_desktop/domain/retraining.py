@@ -18,7 +18,13 @@ tp, fp, fn) and ``macro_f1``. Messages never carry record text.
 A retrained model lives in ``<models folder>/<name>-<version>/``: the bundle
 in ``bundle/`` and the checkpoint it was exported from, which the next
 retraining fine-tunes, beside it as ``checkpoint.pt`` (a bundle holds
-exactly the files its manifest lists).
+exactly the files its manifest lists). A shipped bundle names its checkpoint
+in its manifest (``"checkpoint"``, relative to the bundle folder).
+
+Fine-tuning on a few dozen corrected records alone would make the model
+forget what those records do not show (labels they lack, other specialties),
+so generated records are mixed in as replay (``RetrainOptions.replay_records``)
+and the corrected records are repeated to weigh at least as much as them.
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ from tcm_desktop.domain.errors import TcmError
 RETRAIN_MODULE = "training.retrain"
 BUNDLE_FOLDER = "bundle"
 CHECKPOINT_FILE = "checkpoint.pt"
-FINE_TUNE_EPOCHS = 5  # from the current model's checkpoint: it already knows most of it
+FINE_TUNE_EPOCHS = 3  # from the current model's checkpoint: it already knows most of it
 FROM_SCRATCH_EPOCHS = 20
+REPLAY_RECORDS = 100  # generated records mixed into the corrected ones (0: corrections only)
 MIN_TRAINING_RECORDS = 5  # corrected or verified records outside the gold set
 STAGES = ("data", "train", "bundle", "evaluate")
 
@@ -50,11 +57,14 @@ class RetrainError(TcmError):
 class RetrainOptions:
     """How to train: None picks the default (``FINE_TUNE_EPOCHS`` or ``FROM_SCRATCH_EPOCHS``).
 
-    ``model_overrides`` shapes a model trained from scratch (ignored when
+    ``new_model`` trains a new model even when the base model has a
+    checkpoint; ``model_overrides`` shapes such a new model (ignored when
     fine-tuning, which keeps the checkpoint's shape); tests pass a tiny one.
     """
 
     epochs: int | None = None
+    new_model: bool = False
+    replay_records: int = REPLAY_RECORDS
     model_overrides: Mapping[str, Any] = field(default_factory=dict)
     max_train_windows: int | None = None
     max_chars: int = 256
@@ -99,6 +109,7 @@ class RetrainJob:
         args = ["-m", RETRAIN_MODULE, "--db", str(self.database), "--out", str(self.out_dir)]
         args += ["--name", self.name, "--version", self.version, "--epochs", str(self.epochs)]
         args += ["--max-chars", str(options.max_chars), "--threads", str(options.threads), "--seed", str(options.seed)]
+        args += ["--replay", str(options.replay_records)]
         if self.base_model is not None:
             args += ["--base-model", str(self.base_model)]
         if self.init_from is not None:
@@ -120,16 +131,32 @@ class RetrainJob:
             "model_overrides": dict(self.options.model_overrides),
             "max_train_windows": self.options.max_train_windows,
             "max_chars": self.options.max_chars,
+            "replay_records": self.options.replay_records,
             "seed": self.options.seed,
         }
 
 
 def checkpoint_for_bundle(bundle_dir: Path | None) -> Path | None:
-    """The checkpoint a retrained bundle was exported from (``../checkpoint.pt``), or None
-    (a shipped bundle has none: retraining then trains a new model)."""
-    if bundle_dir is None or Path(bundle_dir).name != BUNDLE_FOLDER:
+    """The checkpoint a bundle was exported from, or None (retraining then trains a new model).
+
+    A retrained bundle has it beside its folder (``../checkpoint.pt``); a shipped
+    one names it in its manifest (``"checkpoint"``, relative to the bundle).
+    A checkpoint that is not there (e.g. an inference-only installation) is None.
+    """
+    if bundle_dir is None:
         return None
-    checkpoint = Path(bundle_dir).parent / CHECKPOINT_FILE
+    bundle_dir = Path(bundle_dir)
+    if bundle_dir.name == BUNDLE_FOLDER:
+        checkpoint = bundle_dir.parent / CHECKPOINT_FILE
+        if checkpoint.is_file():
+            return checkpoint
+    try:
+        named = json.loads((bundle_dir / "manifest.json").read_text(encoding="utf-8")).get("checkpoint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(named, str) or not named:
+        return None
+    checkpoint = (bundle_dir / named).resolve()
     return checkpoint if checkpoint.is_file() else None
 
 

@@ -111,14 +111,15 @@ class RetrainLedger:
         if self.models_dir.is_dir():
             taken |= {p.name.removeprefix(f"{safe_folder_name(name)}-") for p in self.models_dir.iterdir()}
         version = new_version(now or datetime.now(UTC), taken)
+        options = options or RetrainOptions()
         job = RetrainJob(
             database=self._db.path,
             out_dir=self.models_dir / safe_folder_name(f"{name}-{version}"),
             name=name,
             version=version,
             base_model=base.folder if base is not None else None,
-            init_from=checkpoint_for_bundle(base.folder) if base is not None else None,
-            options=options or RetrainOptions(),
+            init_from=None if base is None or options.new_model else checkpoint_for_bundle(base.folder),
+            options=options,
         )
         run_id = self._db.training_runs.start(base.version if base is not None else None, job.params())
         return job, run_id

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from tcm_desktop.domain import Schema, TcmError
 from tcm_desktop.store import QueueEntry
+from tcm_desktop.ui.names import field_name
 
 QUEUE_LIMIT = 500  # rows shown; the queue's head is what matters
 _Index = QModelIndex | QPersistentModelIndex
@@ -54,17 +55,11 @@ class ReviewQueueModel(QAbstractTableModel):
             return self.tr("尚未预测")
         parts = [self.tr("不确定度 {0:.2f}").format(entry.uncertainty)]
         if entry.disagreements:
-            fields = "、".join(self._field_name(d.field) for d in entry.disagreements)
+            fields = "、".join(field_name(self._schema, d.field) for d in entry.disagreements)
             parts.append(self.tr("舌象图文不一致: {0}").format(fields))
         if entry.image_problem:
             parts.append(self.tr("舌象照片无法使用"))
         return "；".join(parts)
-
-    def _field_name(self, name: str) -> str:
-        try:
-            return self._schema.field(name).zh
-        except KeyError:
-            return name
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
         return 0 if parent.isValid() else len(self.entries)

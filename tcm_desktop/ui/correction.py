@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from tcm_desktop.domain import DraftAnnotation, DraftModel, EditError, Record, Schema, SpanKey, TcmError
 from tcm_desktop.store import Database
 from tcm_desktop.ui.form_editor import FormEditor
+from tcm_desktop.ui.names import display_name
 from tcm_desktop.ui.text_view import RecordTextView
 from tcm_desktop.ui.undo_commands import (
     AddSpanCommand,
@@ -266,7 +267,7 @@ class CorrectionController(QObject):
         menu.setToolTipsVisible(True)
         menu.addSection(f"“{span.text}”")
         for label in self._schema.labels:
-            action = menu.addAction(f"{label.zh}(&{label.key})")
+            action = menu.addAction(f"{display_name(label)}(&{label.key})")
             action.setData(label.code)
             action.setCheckable(True)
             action.setChecked(label.code == span.label)

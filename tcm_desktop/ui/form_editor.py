@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from tcm_desktop.domain import GENERAL, DraftAnnotation, FieldType, FormField, Schema
 from tcm_desktop.ui.form_view import LIST_SEPARATOR, format_value
+from tcm_desktop.ui.names import display_name, specialty_name
 
 HIGHLIGHT_STYLE = "background: #fff1a8; font-weight: bold;"
 _LIST_SPLIT = re.compile(r"[、，,；;]+")
@@ -362,10 +363,7 @@ class FormEditor(QScrollArea):
     def _block_title(self, block: str) -> str:
         if block == GENERAL:
             return self.tr("通用")
-        for specialty in self._schema.specialties:
-            if specialty.code == block:
-                return specialty.zh
-        return block
+        return specialty_name(self._schema, block)
 
     def _add_group(self, parent: QVBoxLayout, block: str, fields: list[FormField]) -> None:
         group = QGroupBox(self._block_title(block))
@@ -373,7 +371,7 @@ class FormEditor(QScrollArea):
         layout = QGridLayout(group)
         layout.setColumnStretch(1, 1)
         for row, form_field in enumerate(fields):
-            name = QLabel(self.tr("{0}：").format(form_field.zh))
+            name = QLabel(self.tr("{0}：").format(display_name(form_field)))
             name.setObjectName(f"name_{form_field.name}")
             editor = make_editor(form_field)
             editor.setObjectName(f"field_{form_field.name}")

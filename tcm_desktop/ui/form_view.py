@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from tcm_desktop.domain import GENERAL, FieldType, FormField, Record, Schema
+from tcm_desktop.ui.names import display_name, specialty_name
 
 EMPTY = "—"
 LIST_SEPARATOR = "、"
@@ -81,10 +82,7 @@ class FormView(QScrollArea):
     def _block_title(self, block: str) -> str:
         if block == GENERAL:
             return self.tr("通用")
-        for specialty in self._schema.specialties:
-            if specialty.code == block:
-                return specialty.zh
-        return block
+        return specialty_name(self._schema, block)
 
     def _add_group(self, parent: QVBoxLayout, block: str, fields: list[FormField], form: Mapping[str, Any]) -> None:
         group = QGroupBox(self._block_title(block))
@@ -94,8 +92,8 @@ class FormView(QScrollArea):
         layout.setColumnStretch(1, 1)
         top = Qt.AlignmentFlag.AlignTop
         for row, form_field in enumerate(fields):
-            name = QLabel(self.tr("{0}：").format(form_field.zh))
-            name.setToolTip(form_field.en)
+            name = QLabel(self.tr("{0}：").format(display_name(form_field)))
+            name.setToolTip(form_field.zh if display_name(form_field) == form_field.en else form_field.en)
             value = QLabel(format_value(form_field, form.get(form_field.name)))
             value.setObjectName(f"field_{form_field.name}")
             value.setWordWrap(True)

@@ -20,6 +20,12 @@ LANGUAGE_NAMES = {"zh_CN": "中文（简体）", "en": "English"}
 SOURCE_LANGUAGE = "zh_CN"
 
 _installed: list[QTranslator] = []
+_language = SOURCE_LANGUAGE
+
+
+def current_language() -> str:
+    """The language :func:`install_translators` switched to last (Chinese before any call)."""
+    return _language
 
 
 def translations_dir() -> Path:
@@ -37,9 +43,11 @@ def install_translators(app: QCoreApplication, language: str) -> list[str]:
     switches language (for widgets made afterwards). A missing catalogue leaves
     that part in the source language (Chinese) and is left out of the result.
     """
+    global _language
     for translator in _installed:
         app.removeTranslator(translator)
     _installed.clear()
+    _language = language
     QLocale.setDefault(QLocale(language))
     loaded: list[str] = []
     qt_folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QWidget
 
 from tcm_desktop.domain import Label, Schema
+from tcm_desktop.ui.names import display_name
 
 SPACING = 4
 
@@ -95,7 +96,7 @@ class LegendWidget(QWidget):
             layout.addWidget(chip)
 
     def _chip(self, label: Label) -> QLabel:
-        chip = QLabel(f"{label.zh} <b>{label.key}</b>")
+        chip = QLabel(f"{display_name(label)} <b>{label.key}</b>")
         chip.setObjectName(f"legend_{label.code}")
         chip.setStyleSheet(
             f"QLabel {{ background: {label.color}; color: {text_colour_on(label.color)};"

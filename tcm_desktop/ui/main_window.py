@@ -27,7 +27,7 @@ from tcm_desktop.ui.form_editor import FormEditor
 from tcm_desktop.ui.image_view import ImagePanel
 from tcm_desktop.ui.inference_worker import InferenceController
 from tcm_desktop.ui.model_menu import ModelMenu
-from tcm_desktop.ui.names import specialty_name, status_name
+from tcm_desktop.ui.names import display_name, specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 from tcm_desktop.ui.record_list import RecordListPanel
 from tcm_desktop.ui.recovery import (
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.browser = RecordBrowser(db.records)
         self.record_list = RecordListPanel(self.browser, schema)
         self.text_panel = TextPanel(schema)
-        self.image_panel = ImagePanel({f.name: f.zh for f in schema.fields_for("general")})
+        self.image_panel = ImagePanel({f.name: display_name(f) for f in schema.fields_for("general")})
         self.form_editor = FormEditor(schema)
         self.correction = CorrectionController(
             db, schema, self.text_panel.text_view, self.form_editor, who=who, prompter=prompter, parent=self

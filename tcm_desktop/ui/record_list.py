@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from tcm_desktop.domain import RecordStatus, Schema
-from tcm_desktop.ui.names import specialty_name, status_name
+from tcm_desktop.ui.names import display_name, specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
 
 SEARCH_DELAY_MS = 250
@@ -110,7 +110,7 @@ class RecordListPanel(QWidget):
         self.specialty_combo = QComboBox()
         self.specialty_combo.addItem(self.tr("全部专科"), None)
         for specialty in schema.specialties:
-            self.specialty_combo.addItem(specialty.zh, specialty.code)
+            self.specialty_combo.addItem(display_name(specialty), specialty.code)
         self.specialty_combo.currentIndexChanged.connect(
             lambda _i: browser.set_specialty(self.specialty_combo.currentData())
         )

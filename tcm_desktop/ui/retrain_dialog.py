@@ -45,6 +45,7 @@ from tcm_desktop.domain.retraining import (
 from tcm_desktop.store import BaseModel, RetrainLedger
 from tcm_desktop.store.gold_set import MIN_GOLD_RECORDS
 from tcm_desktop.ui.model_switcher import ModelSwitcher
+from tcm_desktop.ui.names import label_name
 from tcm_desktop.ui.retrain_process import RetrainProcess
 
 STOP_WAIT_MS = 10_000
@@ -284,7 +285,7 @@ class RetrainDialog(QDialog):
             if metrics.label == MICRO:
                 name = self.tr("全部类别（微平均）")
             else:
-                name = f"{self._label_name(metrics.label)} {metrics.label}"
+                name = f"{label_name(self._schema, metrics.label)} {metrics.label}"
             support = metrics.new or metrics.old
             cells = [name, str(support.support) if support else "—"]
             cells += _score_texts(metrics.old) + _score_texts(metrics.new)
@@ -301,12 +302,6 @@ class RetrainDialog(QDialog):
                 if column == len(cells) - 1 and change:
                     item.setForeground(QBrush(GAIN if change > 0 else LOSS))
                 self.metrics_table.setItem(row, column, item)
-
-    def _label_name(self, code: str) -> str:
-        try:
-            return self._schema.label(code).zh
-        except KeyError:
-            return code
 
     @Slot(object)
     def _on_succeeded(self, done: DoneEvent) -> None:

@@ -17,7 +17,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,6 +60,30 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 TransactionLoader = Callable[[RecordSource], Sequence[Transaction]]
 StatisticsLoader = Callable[[RecordSource], Statistics]
 
+# Shown names of the item kinds and record sources (the mining package names them in Chinese only).
+KIND_NAMES = {
+    ItemKind.SYNDROME: QT_TRANSLATE_NOOP("ItemKind", "证候"),
+    ItemKind.SYMPTOM: QT_TRANSLATE_NOOP("ItemKind", "症状"),
+    ItemKind.SIGN: QT_TRANSLATE_NOOP("ItemKind", "体征"),
+    ItemKind.TONGUE: QT_TRANSLATE_NOOP("ItemKind", "舌象"),
+    ItemKind.PULSE: QT_TRANSLATE_NOOP("ItemKind", "脉象"),
+    ItemKind.HERB: QT_TRANSLATE_NOOP("ItemKind", "中药"),
+}
+SOURCE_NAMES = {
+    RecordSource.VERIFIED: QT_TRANSLATE_NOOP("RecordSource", "已审核记录"),
+    RecordSource.ANNOTATED: QT_TRANSLATE_NOOP("RecordSource", "全部已标注记录"),
+    RecordSource.PREDICTED: QT_TRANSLATE_NOOP("RecordSource", "模型预测"),
+}
+
+
+def kind_name(kind: ItemKind) -> str:
+    return QCoreApplication.translate("ItemKind", KIND_NAMES[kind])
+
+
+def source_name(source: RecordSource) -> str:
+    return QCoreApplication.translate("RecordSource", SOURCE_NAMES[source])
+
+
 DEFAULT_MIN_SUPPORT = 0.02
 DEFAULT_MIN_CONFIDENCE = 0.5
 ANY_KIND = "any"
@@ -60,12 +93,12 @@ class RulesTableModel(QAbstractTableModel):
     """One row per rule: antecedent, consequent, support, confidence, lift, record count."""
 
     HEADERS = (
-        "前项 Antecedent",
-        "后项 Consequent",
-        "支持度 Support",
-        "置信度 Confidence",
-        "提升度 Lift",
-        "记录数 Records",
+        QT_TRANSLATE_NOOP("RulesTableModel", "前项"),
+        QT_TRANSLATE_NOOP("RulesTableModel", "后项"),
+        QT_TRANSLATE_NOOP("RulesTableModel", "支持度"),
+        QT_TRANSLATE_NOOP("RulesTableModel", "置信度"),
+        QT_TRANSLATE_NOOP("RulesTableModel", "提升度"),
+        QT_TRANSLATE_NOOP("RulesTableModel", "记录数"),
     )
     SORT_ROLE = Qt.ItemDataRole.UserRole + 1
     NUMERIC = (2, 3, 4, 5)
@@ -90,7 +123,7 @@ class RulesTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return QCoreApplication.translate("RulesTableModel", self.HEADERS[section])
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -113,15 +146,15 @@ class RulesTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{rule}\n{rule.count} records; double-click to list them"
+            return QCoreApplication.translate("RulesTableModel", "{0}\n{1} 条记录；双击列出").format(rule, rule.count)
         return None
 
 
 def _kind_combo(default: str) -> QComboBox:
     combo = QComboBox()
-    combo.addItem("任意 any", ANY_KIND)
+    combo.addItem(QCoreApplication.translate("RulesView", "任意"), ANY_KIND)
     for kind in ItemKind:
-        combo.addItem(f"{kind.zh} {kind.value}", kind.value)
+        combo.addItem(kind_name(kind), kind.value)
     combo.setCurrentIndex(max(0, combo.findData(default)))
     return combo
 
@@ -152,7 +185,7 @@ class RulesView(QWidget):
 
         self.source = QComboBox()
         for choice in RecordSource:
-            self.source.addItem(f"{choice.zh} ({choice.value})", choice.value)
+            self.source.addItem(source_name(choice), choice.value)
         self.source.setCurrentIndex(self.source.findData(RecordSource(source).value))
         self.min_support = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=1.0, singleStep=0.01)
         self.min_support.setValue(DEFAULT_MIN_SUPPORT)
@@ -161,10 +194,10 @@ class RulesView(QWidget):
         self.max_length = QSpinBox(minimum=2, maximum=MAX_RULE_LENGTH)
         self.antecedent = _kind_combo(ItemKind.SYNDROME.value)
         self.consequent = _kind_combo(ItemKind.SYMPTOM.value)
-        self.mine_button = QPushButton("挖掘 Mine")
+        self.mine_button = QPushButton(self.tr("挖掘"))
         self.mine_button.setDefault(True)
-        self.reload_button = QPushButton("重新读取 Reload")
-        self.reload_button.setToolTip("Read the records again (after more were verified or predicted)")
+        self.reload_button = QPushButton(self.tr("重新读取"))
+        self.reload_button.setToolTip(self.tr("重新读取记录（审核或预测了更多记录之后）"))
         self.status = QLabel()
         self.status.setWordWrap(True)
 
@@ -183,16 +216,16 @@ class RulesView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.records = QListWidget()
-        self.records_label = QLabel("双击规则查看记录 (double-click a rule to list its records)")
+        self.records_label = QLabel(self.tr("双击规则查看记录"))
         self.records_label.setWordWrap(True)
 
         settings = QFormLayout()
-        settings.addRow("记录来源 Source", self.source)
-        settings.addRow("最小支持度 Min support", self.min_support)
-        settings.addRow("最小置信度 Min confidence", self.min_confidence)
-        settings.addRow("规则最多项数 Max items", self.max_length)
-        settings.addRow("前项类型 Antecedent", self.antecedent)
-        settings.addRow("后项类型 Consequent", self.consequent)
+        settings.addRow(self.tr("记录来源"), self.source)
+        settings.addRow(self.tr("最小支持度"), self.min_support)
+        settings.addRow(self.tr("最小置信度"), self.min_confidence)
+        settings.addRow(self.tr("规则最多项数"), self.max_length)
+        settings.addRow(self.tr("前项类型"), self.antecedent)
+        settings.addRow(self.tr("后项类型"), self.consequent)
         buttons = QHBoxLayout()
         buttons.addWidget(self.mine_button)
         buttons.addWidget(self.reload_button)
@@ -252,7 +285,7 @@ class RulesView(QWidget):
             return source, transactions, mine_rules(transactions, query)
 
         self.mine_button.setEnabled(False)
-        self.status.setText("正在挖掘… Mining…")
+        self.status.setText(self.tr("正在挖掘…"))
         self._runner.start(job)
 
     def reload(self) -> None:
@@ -272,16 +305,18 @@ class RulesView(QWidget):
         self.table.resizeColumnsToContents()
         self.records.clear()
         if not transactions:
-            self.status.setText(f"没有{source.zh} (no {source.value} records); choose another source")
+            self.status.setText(self.tr("没有{0}，请选择其他记录来源").format(source_name(source)))
         else:
             found = len(self.result.rules)
-            self.status.setText(f"{found} 条规则 rules from {len(transactions)} {source.value} records")
+            self.status.setText(
+                self.tr("{0} 条规则，来自 {1} 条{2}").format(found, len(transactions), source_name(source))
+            )
         self._finished_run(self.result)
 
     def _show_failure(self, message: str) -> None:
         self.result = None
         self.model.set_rules([])
-        self.status.setText(f"无法挖掘 Cannot mine: {message}")
+        self.status.setText(self.tr("无法挖掘：{0}").format(message))
         self._finished_run(None)
 
     def _finished_run(self, result: MiningResult | None) -> None:
@@ -306,7 +341,7 @@ class RulesView(QWidget):
         ids = self.result.records_for(rule)
         self.records.clear()
         self.records.addItems(ids)
-        self.records_label.setText(f"{rule}: {len(ids)} 条记录 records")
+        self.records_label.setText(self.tr("{0}：{1} 条记录").format(rule, len(ids)))
         self.records_requested.emit(ids)
 
 
@@ -323,14 +358,14 @@ class RulesDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("知识挖掘 Knowledge mining")
+        self.setWindowTitle(self.tr("知识挖掘"))
         self.resize(1100, 700)
         self._load_statistics = load_statistics
         self.rules = RulesView(load_transactions, source)
         self.statistics = StatisticsView(load_statistics(RecordSource(source)))
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.rules, "关联规则 Rules")
-        self.tabs.addTab(self.statistics, "统计 Statistics")
+        self.tabs.addTab(self.rules, self.tr("关联规则"))
+        self.tabs.addTab(self.statistics, self.tr("统计"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QVBoxLayout,
 
 from tcm_desktop.domain import Record, Schema, Span, SpanKey
 from tcm_desktop.ui.legend import LegendWidget, category_keys, text_colour_on
+from tcm_desktop.ui.names import display_name
 
 EMPHASIS_COLOUR = "#c0392b"
 
@@ -212,7 +213,8 @@ class RecordTextView(QPlainTextEdit):
         fmt = QTextCharFormat()
         fmt.setBackground(QColor(label.color))
         fmt.setForeground(QColor(text_colour_on(label.color)))
-        tip = label.zh if span.confidence is None else f"{label.zh}（{span.confidence:.0%}）"
+        name = display_name(label)
+        tip = name if span.confidence is None else f"{name}（{span.confidence:.0%}）"
         fmt.setToolTip(tip)
         return fmt
 

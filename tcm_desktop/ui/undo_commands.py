@@ -15,15 +15,9 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QUndoCommand
 
 from tcm_desktop.domain import DraftAnnotation, DraftModel, SpanKey
+from tcm_desktop.ui.names import display_name, label_name
 
 SET_FORM_VALUE_ID = 1
-
-
-def _label_name(draft: DraftAnnotation, code: str) -> str:
-    try:
-        return draft.schema.label(code).zh
-    except KeyError:
-        return code
 
 
 class DraftCommand(QUndoCommand):
@@ -63,7 +57,9 @@ class AddSpanCommand(DraftCommand):
         super().__init__(
             model,
             after,
-            QCoreApplication.translate("DraftCommand", "标注“{0}”为{1}").format(added.text, _label_name(draft, label)),
+            QCoreApplication.translate("DraftCommand", "标注“{0}”为{1}").format(
+                added.text, label_name(draft.schema, label)
+            ),
         )
         self.span = added
 
@@ -72,7 +68,8 @@ class RelabelSpanCommand(DraftCommand):
     def __init__(self, model: DraftModel, key: SpanKey, label: str) -> None:
         draft = _current(model)
         span = draft.span(key)
-        text = QCoreApplication.translate("DraftCommand", "“{0}”改为{1}").format(span.text, _label_name(draft, label))
+        name = label_name(draft.schema, label)
+        text = QCoreApplication.translate("DraftCommand", "“{0}”改为{1}").format(span.text, name)
         super().__init__(model, draft.relabel_span(key, label), text)
 
 
@@ -95,7 +92,8 @@ class SetFormValueCommand(DraftCommand):
 
     def __init__(self, model: DraftModel, name: str, value: Any) -> None:
         draft = _current(model)
-        text = QCoreApplication.translate("DraftCommand", "{0}改为{1}").format(draft.form_field(name).zh, value)
+        shown = display_name(draft.form_field(name))
+        text = QCoreApplication.translate("DraftCommand", "{0}改为{1}").format(shown, value)
         super().__init__(model, draft.set_form_value(name, value), text)
         self.name = name
 

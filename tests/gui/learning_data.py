@@ -15,6 +15,8 @@ SHIPPED_VERSION = f"tcm-text@{json.loads((SHIPPED / 'manifest.json').read_text(e
 # A model small enough to train in seconds on a CPU: one epoch, a few windows.
 TINY = RetrainOptions(
     epochs=1,
+    new_model=True,  # not the shipped checkpoint: a tiny one trains in seconds
+    replay_records=10,
     model_overrides={"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "lstm_hidden": 16},
     max_train_windows=8,
     max_chars=128,

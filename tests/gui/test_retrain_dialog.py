@@ -143,7 +143,9 @@ def test_closing_the_dialog_stops_the_run(window: MainWindow, learning_db: Datab
 
 
 def test_a_child_that_fails_shows_why_and_registers_nothing(window: MainWindow, learning_db: Database, qtbot) -> None:
-    window.model_menu.retrain_options = RetrainOptions(epochs=1, model_overrides={"hidden_size": 30}, threads=1)
+    window.model_menu.retrain_options = RetrainOptions(
+        epochs=1, new_model=True, replay_records=10, model_overrides={"hidden_size": 30}, threads=1
+    )
     dialog = window.model_menu.open_retrain_dialog()
     assert run_to_end(qtbot, dialog) == "failed"
     assert dialog.error_label.isVisible()

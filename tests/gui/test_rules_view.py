@@ -91,7 +91,7 @@ def test_opens_on_verified_records_with_syndrome_to_symptom_rules(qtbot: QtBot, 
         ("证候:肝郁气滞证", "症状:胁肋胀痛", 0.5),
     ]
     assert all("发热" not in consequent for _, consequent, _ in rules)  # only ever negated
-    assert "3 条规则 rules from 6 verified records" in dialog.rules.status.text()
+    assert "3 条规则，来自 6 条已审核记录" in dialog.rules.status.text()
 
 
 def test_clicking_a_header_sorts_the_rules(qtbot: QtBot, mining_db: Database) -> None:
@@ -148,7 +148,7 @@ def test_predicted_source_mines_the_model_output_and_updates_the_plots(qtbot: Qt
     _mined(qtbot, dialog)
     # R6's prediction had no syndrome, so 脾气虚证 -> 乏力 rests on R5 alone
     assert ("证候:脾气虚证", "症状:乏力", 1.0) in _shown(dialog)
-    assert "from 6 predicted records" in view.status.text()
+    assert "来自 6 条模型预测" in view.status.text()
     assert dialog.statistics.figure("entities") is not before
 
 
@@ -173,7 +173,7 @@ def test_the_save_png_action_asks_for_a_file(
         stats_view.save_action.trigger()
     assert blocker.args == [str(target)]
     assert target.read_bytes().startswith(PNG_SIGNATURE)
-    assert "Saved" in stats_view.status.text()
+    assert "已保存" in stats_view.status.text()
 
 
 def test_correction_rate_comes_from_the_reviews(qtbot: QtBot, mining_db: Database) -> None:
@@ -188,7 +188,7 @@ def test_an_empty_database_opens_with_a_hint(qtbot: QtBot, tmp_path: Path, qapp:
         dialog = _dialog(qtbot, empty)
         assert dialog.rules.record_source is RecordSource.ANNOTATED
         assert dialog.rules.proxy.rowCount() == 0
-        assert "no annotated records" in dialog.rules.status.text()
+        assert "没有全部已标注记录" in dialog.rules.status.text()
 
 
 def test_reload_reads_records_verified_after_opening(qtbot: QtBot, mining_db: Database) -> None:
@@ -198,10 +198,10 @@ def test_reload_reads_records_verified_after_opening(qtbot: QtBot, mining_db: Da
     mining_db.annotations.save(record.id, record.spans, record.form, who="dr.li", verify=True)
     dialog.rules.mine()  # the same settings mine the records read before
     _mined(qtbot, dialog)
-    assert "from 6 verified records" in dialog.rules.status.text()
+    assert "来自 6 条已审核记录" in dialog.rules.status.text()
     qtbot.mouseClick(dialog.rules.reload_button, Qt.MouseButton.LeftButton)
     _mined(qtbot, dialog)
-    assert "from 7 verified records" in dialog.rules.status.text()
+    assert "来自 7 条已审核记录" in dialog.rules.status.text()
     assert ("证候:脾气虚证", "症状:乏力", 2 / 3) in [(a, c, pytest.approx(v)) for a, c, v in _shown(dialog)]
 
 
@@ -228,5 +228,12 @@ def test_a_failed_read_is_shown_not_raised(qtbot: QtBot, mining_db: Database) ->
     with qtbot.waitSignal(dialog.rules.mined, timeout=30_000) as blocker:
         pass  # the dialog mines once on opening
     assert blocker.args == [None]
-    assert "Cannot mine" in dialog.rules.status.text() and "went away" in dialog.rules.status.text()
+    assert "无法挖掘" in dialog.rules.status.text() and "went away" in dialog.rules.status.text()
     assert dialog.rules.proxy.rowCount() == 0 and dialog.rules.mine_button.isEnabled()
+
+
+def test_every_plot_title_is_in_the_translation_catalogue() -> None:
+    from tcm_desktop.mining.plots import PLOTS
+    from tcm_desktop.ui.statistics_view import PLOT_TITLES
+
+    assert set(PLOT_TITLES) == {title for title, _build in PLOTS.values()}

@@ -142,3 +142,19 @@ def test_the_main_window_speaks_english_when_asked(qtbot, db, schema, settings_p
     assert [a.text() for a in file_menu.actions() if a.text()][:3] == ["&Open database…", "&Import…", "&Export…"]
     assert window.count_label.text() == "4 records in all"
     assert window.app_actions.preferences_action.text() == "&Preferences…"
+
+
+def test_english_shows_the_schemas_english_names(qtbot, db, schema, settings_path: Path, language, tmp_path: Path):
+    from PySide6.QtWidgets import QComboBox, QLabel
+
+    language("en")
+    window = make_window(qtbot, db, schema, settings_path)
+    window.record_list.table.selectRow(0)  # the form editor shows the record's fields
+    assert window.text_panel.legend.chip("TONGUE_BODY").text().startswith("Tongue body")
+    combo: QComboBox = window.record_list.specialty_combo
+    assert [combo.itemText(i) for i in range(combo.count())][1:] == [s.en for s in schema.specialties]
+    qtbot.waitUntil(lambda: window.form_editor.findChild(QLabel, "name_chief_complaint") is not None)
+    assert window.form_editor.findChild(QLabel, "name_chief_complaint").text() == "Chief complaint:"
+    language("zh_CN")
+    chinese = make_window(qtbot, db, schema, settings_path)
+    assert chinese.text_panel.legend.chip("TONGUE_BODY").text().startswith("舌质")

@@ -12,6 +12,7 @@ from tcm_desktop.domain.retraining import (
     FINE_TUNE_EPOCHS,
     FROM_SCRATCH_EPOCHS,
     MICRO,
+    REPLAY_RECORDS,
     DoneEvent,
     ErrorEvent,
     LogEvent,
@@ -41,6 +42,7 @@ def test_the_job_becomes_the_childs_command_line(tmp_path: Path) -> None:
     assert flags["--db"] == str(tmp_path / "c.db") and flags["--base-model"] == str(tmp_path / "base")
     assert (flags["--epochs"], flags["--max-train-windows"], flags["--threads"]) == ("1", "8", "1")
     assert json.loads(flags["--model"]) == {"hidden_size": 32} and "--init-from" not in flags
+    assert flags["--replay"] == str(REPLAY_RECORDS)
     assert job.model_version == "tcm-text@r1" and job.bundle_dir == tmp_path / "out" / "bundle"
     assert RetrainJob(tmp_path, tmp_path, "m", "1").epochs == FROM_SCRATCH_EPOCHS
     assert RetrainJob(tmp_path, tmp_path, "m", "1", init_from=tmp_path / "c.pt").epochs == FINE_TUNE_EPOCHS
@@ -97,3 +99,22 @@ def test_versions_and_checkpoints_beside_bundles(tmp_path: Path) -> None:
     (bundle.parent / "checkpoint.pt").write_bytes(b"x")
     assert checkpoint_for_bundle(bundle) == bundle.parent / "checkpoint.pt"
     assert checkpoint_for_bundle(tmp_path / "models" / "tcm-text") is None and checkpoint_for_bundle(None) is None
+
+
+def test_a_shipped_bundle_names_its_checkpoint_in_the_manifest(tmp_path: Path) -> None:
+    shipped = tmp_path / "models" / "tcm-text"
+    shipped.mkdir(parents=True)
+    manifest = shipped / "manifest.json"
+    manifest.write_text(json.dumps({"name": "tcm-text", "checkpoint": "../tcm-text-1.0.checkpoint.pt"}), "utf-8")
+    assert checkpoint_for_bundle(shipped) is None  # named but not installed (inference-only)
+    (tmp_path / "models" / "tcm-text-1.0.checkpoint.pt").write_bytes(b"x")
+    assert checkpoint_for_bundle(shipped) == (tmp_path / "models" / "tcm-text-1.0.checkpoint.pt").resolve()
+    for broken in ("{not json", json.dumps([1]), json.dumps({"checkpoint": 3}), json.dumps({"checkpoint": ""})):
+        manifest.write_text(broken, "utf-8")
+        assert checkpoint_for_bundle(shipped) is None
+
+
+def test_the_real_shipped_bundle_is_fine_tuned_from_its_checkpoint() -> None:
+    shipped = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
+    checkpoint = checkpoint_for_bundle(shipped)
+    assert checkpoint is not None and checkpoint.name.endswith(".checkpoint.pt")

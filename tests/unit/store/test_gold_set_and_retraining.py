@@ -146,3 +146,17 @@ def test_plan_refuses_without_enough_training_records(db: Database, tmp_path: Pa
     with pytest.raises(StoreError, match="at least 5"):
         ledger.plan(None)
     assert db.training_runs.list() == [] and not db.gold_set.is_frozen
+
+
+def test_plan_fine_tunes_the_shipped_checkpoint_unless_a_new_model_is_asked_for(db: Database, tmp_path: Path) -> None:
+    add_records(db, 12, RecordStatus.VERIFIED)
+    shipped = tmp_path / "installed" / "tcm-text"
+    shipped.mkdir(parents=True)
+    (shipped / "manifest.json").write_text(json.dumps({"checkpoint": "../tcm-text-1.checkpoint.pt"}), "utf-8")
+    (tmp_path / "installed" / "tcm-text-1.checkpoint.pt").write_bytes(b"weights")
+    ledger = RetrainLedger(db, tmp_path / "models", who="dr")
+    base = BaseModel(shipped, "tcm-text@1")
+    job, _ = ledger.plan(base, now=datetime(2025, 1, 5, 14, 30, tzinfo=UTC))
+    assert job.init_from == (tmp_path / "installed" / "tcm-text-1.checkpoint.pt").resolve()
+    fresh, _ = ledger.plan(base, RetrainOptions(new_model=True), now=datetime(2025, 1, 5, 14, 31, tzinfo=UTC))
+    assert fresh.init_from is None and fresh.base_model == shipped

@@ -15,6 +15,7 @@ from tcm_desktop.domain import Record, default_schema  # noqa: E402
 from tcm_desktop.domain.retraining import (  # noqa: E402
     DoneEvent,
     ErrorEvent,
+    LogEvent,
     MetricsEvent,
     ProgressEvent,
     RetrainEvent,
@@ -23,7 +24,7 @@ from tcm_desktop.domain.retraining import (  # noqa: E402
     parse_event,
 )
 from tcm_desktop.inference.bundle import ModelBundle  # noqa: E402
-from tcm_desktop.store import Database  # noqa: E402
+from tcm_desktop.store import BaseModel, Database, RetrainLedger  # noqa: E402
 from training import retrain  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,6 +34,7 @@ TINY = RetrainOptions(
     max_train_windows=8,
     max_chars=128,
     threads=1,
+    replay_records=10,
 )
 
 
@@ -66,7 +68,9 @@ def test_gold_records_never_reach_the_training_data(tmp_path: Path, monkeypatch:
     job.out_dir.mkdir()
     done = retrain.run_retrain(job, events.append)
 
-    assert sorted(written) == sorted(r.id for r in training) and not set(written) & set(gold_ids)
+    corrected = [i.partition("#")[0] for i in written if not i.startswith("replay-")]
+    assert set(corrected) == {r.id for r in training} and not set(corrected) & set(gold_ids)
+    assert sum(i.startswith("replay-") for i in written) == 10 + 2  # training replay + its dev share
     progress = [e for e in events if isinstance(e, ProgressEvent)]
     assert [p.done for p in progress] == sorted(p.done for p in progress) and progress[-1].done == progress[-1].total
     (metrics,) = [e for e in events if isinstance(e, MetricsEvent)]
@@ -76,6 +80,23 @@ def test_gold_records_never_reach_the_training_data(tmp_path: Path, monkeypatch:
     assert sorted(p.name for p in job.out_dir.iterdir()) == ["bundle", "checkpoint.pt"]
     bundle = ModelBundle.load(job.bundle_dir, threads=1)  # the manifest rewrite kept every hash valid
     assert bundle.model_version == "tiny@r1" and bundle.manifest["metrics"]["gold_set"]["records"] == 2
+
+
+def test_mixed_data_weighs_corrections_against_replay_and_keeps_dev_apart() -> None:
+    corrected = [g.record for g in generate_records(12, seed=3)]
+    data = retrain.mixed_data(corrected, replay_records=40)
+    held = {r.id for r in data.dev if not r.id.startswith("replay-")}
+    assert held == {corrected[9].id}  # every 10th corrected record
+    train_ids = [r.id for r in data.train]
+    assert not {i.partition("#")[0] for i in train_ids} & held
+    assert data.repeats == 4 and data.replay == 40  # ceil(40 / 11) copies of each of the 11 kept
+    assert sum(not i.startswith("replay-") for i in train_ids) == 44 and len(set(train_ids)) == len(train_ids)
+    assert len(data.dev) == 1 + 8  # and a fifth of the replay size, generated apart from the training part
+    assert not {r.id for r in data.dev} & set(train_ids)
+    alone = retrain.mixed_data(corrected[:5], replay_records=0)
+    assert (alone.repeats, alone.dev, [r.id for r in alone.train]) == (1, [], [r.id for r in corrected[:5]])
+    capped = retrain.mixed_data(corrected[:2], replay_records=100)
+    assert capped.repeats == retrain.MAX_REPEATS
 
 
 def test_the_child_reports_a_missing_gold_set_as_an_error_event_and_leaves_nothing(tmp_path: Path) -> None:
@@ -90,3 +111,29 @@ def test_the_child_reports_a_missing_gold_set_as_an_error_event_and_leaves_nothi
     events = [parse_event(line) for line in result.stdout.splitlines()]  # stdout holds events only
     assert isinstance(events[-1], ErrorEvent) and "gold set" in events[-1].message
     assert not out.exists()
+
+
+def test_fine_tuning_the_shipped_checkpoint_keeps_what_it_knew(tmp_path: Path) -> None:
+    """One short epoch from the shipped model: its shape and labels stay, and it still tags the gold set
+    (a new model after eight windows tags nothing)."""
+    from training.checkpoint import Checkpoint
+
+    shipped = ROOT / "models" / "tcm-text"
+    db_path = tmp_path / "clinic.db"
+    verified_database(db_path)
+    with Database.open(db_path) as db:
+        ledger = RetrainLedger(db, tmp_path / "models", who="dr")
+        base = BaseModel(shipped, "tcm-text@shipped")
+        options = RetrainOptions(epochs=1, max_train_windows=8, threads=1, replay_records=10)
+        job, _ = ledger.plan(base, options)
+    assert job.init_from is not None
+    events: list[RetrainEvent] = []
+    job.out_dir.mkdir(parents=True)
+    retrain.run_retrain(job, events.append)
+    logs = " ".join(e.message for e in events if isinstance(e, LogEvent))
+    assert "fine-tuning" in logs and "initialised" in logs
+    (metrics,) = [e for e in events if isinstance(e, MetricsEvent)]
+    assert metrics.old is not None and metrics.new["micro"]["f1"] > 0.9
+    assert metrics.new["micro"]["f1"] >= metrics.old["micro"]["f1"] - 0.05
+    new, old = Checkpoint.load(job.checkpoint), Checkpoint.load(job.init_from)
+    assert new.labels == old.labels and new.model_config == old.model_config
