@@ -1083,6 +1083,14 @@ Reason: {1}</translation>
         <source>统计</source>
         <translation>Statistics</translation>
     </message>
+    <message>
+        <source>正在统计…</source>
+        <translation>Computing statistics…</translation>
+    </message>
+    <message>
+        <source>无法统计：{0}</source>
+        <translation>Cannot compute statistics: {0}</translation>
+    </message>
 </context>
 <context>
     <name>RulesTableModel</name>

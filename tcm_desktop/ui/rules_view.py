@@ -5,9 +5,10 @@
 
 The views take loaders (source -> transactions, source -> statistics) and
 never touch the database themselves; :func:`open_rules_dialog` wires the
-loaders of :mod:`tcm_desktop.mining_data` to a database. Reading and mining
-run off the GUI thread (a TaskRunner; the transaction loader opens its own
-connection there); ``RulesView.mined`` follows each run.
+loaders of :mod:`tcm_desktop.mining_data` to a database. Reading, mining and
+the statistics run off the GUI thread (TaskRunners; the loaders open their
+own connection there); ``RulesView.mined`` and ``RulesDialog.statistics_loaded``
+follow each run, and the latest request wins.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -50,13 +51,14 @@ from PySide6.QtWidgets import (
 from tcm_desktop.domain import RecordStatus
 from tcm_desktop.mining import ItemKind, MiningResult, Rule, RuleQuery, Transaction, mine_rules
 from tcm_desktop.mining.rules import MAX_RULE_LENGTH
-from tcm_desktop.mining.statistics import Statistics
+from tcm_desktop.mining.statistics import Statistics, entity_counts
 from tcm_desktop.mining_data import RecordSource, load_statistics, load_transactions
 from tcm_desktop.store import Database
 from tcm_desktop.ui.statistics_view import StatisticsView
 from tcm_desktop.ui.task_worker import TaskRunner, TaskState
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+T = TypeVar("T")
 TransactionLoader = Callable[[RecordSource], Sequence[Transaction]]
 StatisticsLoader = Callable[[RecordSource], Statistics]
 
@@ -349,6 +351,7 @@ class RulesDialog(QDialog):
     """The rules view and the statistics view in two tabs."""
 
     records_requested = Signal(list)
+    statistics_loaded = Signal(object)  # the Statistics shown, or None when they could not be read
 
     def __init__(
         self,
@@ -361,8 +364,12 @@ class RulesDialog(QDialog):
         self.setWindowTitle(self.tr("知识挖掘"))
         self.resize(1100, 700)
         self._load_statistics = load_statistics
+        self._statistics_runner = TaskRunner(self)
+        self._statistics_runner.finished.connect(self._show_statistics)
+        self._statistics_runner.failed.connect(self._show_statistics_failure)
+        self._statistics_wanted: RecordSource | None = None  # asked for while a load was running
         self.rules = RulesView(load_transactions, source)
-        self.statistics = StatisticsView(load_statistics(RecordSource(source)))
+        self.statistics = StatisticsView(Statistics(entity_counts(())))  # empty until the first load
         self.tabs = QTabWidget()
         self.tabs.addTab(self.rules, self.tr("关联规则"))
         self.tabs.addTab(self.statistics, self.tr("统计"))
@@ -374,13 +381,46 @@ class RulesDialog(QDialog):
         self.rules.records_requested.connect(self.records_requested)
         self.rules.source_changed.connect(self._source_changed)
         self.rules.mine()
+        self._source_changed(RecordSource(source).value)
+
+    @property
+    def statistics_busy(self) -> bool:
+        return self._statistics_runner.running or self._statistics_wanted is not None
 
     def done(self, result: int) -> None:
+        self._statistics_wanted = None
         self.rules.wait()
+        self._statistics_runner.wait(60_000)
         super().done(result)
 
     def _source_changed(self, source: str) -> None:
-        self.statistics.set_statistics(self._load_statistics(RecordSource(source)))
+        if self._statistics_runner.running:
+            self._statistics_wanted = RecordSource(source)
+            return
+        load, chosen = self._load_statistics, RecordSource(source)
+        self.statistics.status.setText(self.tr("正在统计…"))
+        self._statistics_runner.start(lambda _state: load(chosen))
+
+    def _show_statistics(self, statistics: Statistics) -> None:
+        if self._next_statistics():
+            return
+        self.statistics.set_statistics(statistics)
+        self.statistics.status.clear()
+        self.statistics_loaded.emit(statistics)
+
+    def _show_statistics_failure(self, message: str) -> None:
+        if self._next_statistics():
+            return
+        self.statistics.status.setText(self.tr("无法统计：{0}").format(message))
+        self.statistics_loaded.emit(None)
+
+    def _next_statistics(self) -> bool:
+        """Start the load asked for during the last one (the latest wins); True if one started."""
+        wanted, self._statistics_wanted = self._statistics_wanted, None
+        if wanted is None:
+            return False
+        self._source_changed(wanted.value)
+        return True
 
 
 def open_rules_dialog(parent: QWidget | None, database: Database) -> RulesDialog:
@@ -390,13 +430,16 @@ def open_rules_dialog(parent: QWidget | None, database: Database) -> RulesDialog
     is verified yet. Connect ``records_requested`` to open the records of a rule.
     """
     source = RecordSource.VERIFIED if database.records.count(status=RecordStatus.VERIFIED) else RecordSource.ANNOTATED
-    loader = partial(_load_on_own_connection, database.path, database.data_dir)
-    dialog = RulesDialog(loader, partial(load_statistics, database), source, parent)
+    transactions = partial(_on_own_connection, load_transactions, database.path, database.data_dir)
+    statistics = partial(_on_own_connection, load_statistics, database.path, database.data_dir)
+    dialog = RulesDialog(transactions, statistics, source, parent)
     dialog.show()
     return dialog
 
 
-def _load_on_own_connection(path: Path, data_dir: Path, source: RecordSource) -> Sequence[Transaction]:
-    """The transactions of ``source``, read through a connection of the calling (worker) thread."""
+def _on_own_connection(
+    load: Callable[[Database, RecordSource], T], path: Path, data_dir: Path, source: RecordSource
+) -> T:
+    """``load(database, source)`` through a connection of the calling (worker) thread."""
     with Database.open(path, data_dir) as database:
-        return load_transactions(database, source)
+        return load(database, source)

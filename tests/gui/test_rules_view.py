@@ -70,7 +70,7 @@ def _dialog(qtbot: QtBot, db: Database) -> RulesDialog:
 
 def _mined(qtbot: QtBot, dialog: RulesDialog) -> None:
     """Wait for the worker thread's mining to be shown."""
-    qtbot.waitUntil(lambda: not dialog.rules.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not dialog.rules.busy and not dialog.statistics_busy, timeout=30_000)
 
 
 def _shown(dialog: RulesDialog) -> list[tuple[str, str, float]]:
@@ -237,3 +237,23 @@ def test_every_plot_title_is_in_the_translation_catalogue() -> None:
     from tcm_desktop.ui.statistics_view import PLOT_TITLES
 
     assert set(PLOT_TITLES) == {title for title, _build in PLOTS.values()}
+
+
+def test_statistics_load_off_the_gui_thread_and_a_failure_is_shown(qtbot: QtBot, mining_db: Database) -> None:
+    import threading
+
+    threads: list[str] = []
+
+    def statistics(source: RecordSource):
+        threads.append(threading.current_thread().name)
+        if source is RecordSource.PREDICTED:
+            raise StoreError("the statistics went away")
+        return load_statistics(mining_db, source)
+
+    dialog = RulesDialog(lambda _source: [], statistics, RecordSource.VERIFIED)
+    qtbot.addWidget(dialog)
+    _mined(qtbot, dialog)
+    assert dialog.statistics.figure("entities") is not None and threading.main_thread().name not in threads
+    with qtbot.waitSignal(dialog.statistics_loaded, timeout=30_000) as blocker:
+        dialog.rules.source.setCurrentIndex(dialog.rules.source.findData(RecordSource.PREDICTED.value))
+    assert blocker.args == [None] and "went away" in dialog.statistics.status.text()
