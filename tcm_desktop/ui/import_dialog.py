@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QFileDialog,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from tcm_desktop.domain import TcmError
 from tcm_desktop.store import Database, ImportIssue, ImportReport, import_records
 from tcm_desktop.store.importers import reader_for
+from tcm_desktop.ui.tables import read_only_table
 from tcm_desktop.ui.task_worker import TaskRunner, TaskState
 
 ERROR_STYLE = "color: #b91c1c;"
@@ -133,10 +133,8 @@ class ImportDialog(QDialog):
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.issues_table = QTableWidget(0, 3)
+        read_only_table(table=self.issues_table)
         self.issues_table.setHorizontalHeaderLabels([self.tr("位置"), self.tr("记录或内容"), self.tr("原因")])
-        self.issues_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.issues_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.issues_table.verticalHeader().setVisible(False)
         header = self.issues_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

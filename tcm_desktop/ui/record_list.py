@@ -13,14 +13,12 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from tcm_desktop.domain import RecordStatus, Schema
 from tcm_desktop.ui.names import display_name, specialty_name, status_name
 from tcm_desktop.ui.record_browser import RecordBrowser
+from tcm_desktop.ui.tables import read_only_table
 
 SEARCH_DELAY_MS = 250
 UNCERTAINTY_BANDS = (0.05, 0.1, 0.2)  # the "low confidence" choices of the filter
@@ -130,13 +129,7 @@ class RecordListPanel(QWidget):
         )
 
         self.model = RecordTableModel(browser, schema, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = read_only_table(self.model)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -29,7 +29,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -42,7 +41,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -55,6 +53,7 @@ from tcm_desktop.mining.statistics import Statistics, entity_counts
 from tcm_desktop.mining_data import RecordSource, load_statistics, load_transactions
 from tcm_desktop.store import Database
 from tcm_desktop.ui.statistics_view import StatisticsView
+from tcm_desktop.ui.tables import read_only_table
 from tcm_desktop.ui.task_worker import TaskRunner, TaskState
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -207,16 +206,11 @@ class RulesView(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(RulesTableModel.SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = read_only_table(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
         self.records = QListWidget()
         self.records_label = QLabel(self.tr("双击规则查看记录"))
         self.records_label.setWordWrap(True)
