@@ -21,12 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from tcm_desktop.domain import TcmError
-from tcm_desktop.resources import resource_path
-
-LABEL_FILE = ("schema", "tongue_labels.yaml")
+from tcm_desktop.domain.errors import SchemaError
+from tcm_desktop.inference.tongue_fusion import load_tongue_labels
 
 
 @dataclass(frozen=True)
@@ -53,22 +50,12 @@ class LabelMapError(TcmError):
 
 
 def load_label_map(path: Path | None = None) -> dict[str, dict[str, str]]:
-    """Read ``attribute -> {source label: form value}`` from the YAML file (default: the shipped one)."""
-    path = path or resource_path(*LABEL_FILE)
+    """``attribute -> {source label: form value}`` from the YAML file (default: the shipped one), read
+    and checked against the form schema by the runtime's own loader, so training and the app agree."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise LabelMapError(f"the tongue label mapping {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LabelMapError(f"cannot read the tongue label mapping {path}: {exc}") from exc
-    if not isinstance(raw, Mapping):
-        raise LabelMapError(f"{path} must map attribute names to {{source label: form value}}")
-    mapping: dict[str, dict[str, str]] = {}
-    for attribute, values in raw.items():
-        if not isinstance(values, Mapping) or not values:
-            raise LabelMapError(f"{path}: {attribute!r} must map source labels to form values")
-        mapping[str(attribute)] = {str(k): str(v) for k, v in values.items()}
-    return mapping
+        return load_tongue_labels(path)
+    except SchemaError as exc:
+        raise LabelMapError(str(exc)) from exc
 
 
 def check_label_map(mapping: Mapping[str, Mapping[str, str]], attributes: tuple[TongueAttribute, ...]) -> None:
