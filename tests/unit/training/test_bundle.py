@@ -16,37 +16,11 @@ from tcm_desktop.files import sha256_of  # noqa: E402
 from tcm_desktop.inference.lexicon import Lexicon  # noqa: E402
 from tcm_desktop.inference.tokenizer import CharTokenizer  # noqa: E402
 from training.bundle import build_bundle  # noqa: E402
-from training.trainer import TrainConfig, Trainer  # noqa: E402
-
-TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "lstm_hidden": 16}
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("bundle-run")
-    data = folder / "d.jsonl"
-    rows = [
-        {
-            "id": f"R{i}",
-            "text": f"腹痛{i}天，党参15g",
-            "spans": [
-                {"start": 0, "end": 2, "label": "SYM"},
-                {"start": 5 + len(str(i)), "end": 7 + len(str(i)), "label": "HERB"},
-            ],
-        }
-        for i in range(12)
-    ]
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    config = TrainConfig(
-        train=[str(data)],
-        dev=str(data),
-        out=str(folder / "run"),
-        model_overrides=TINY,
-        epochs=1,
-        threads=1,
-        batch_size=4,
-    )
-    return Trainer(config).run()
+def checkpoint(tiny_checkpoint: Path) -> Path:
+    return tiny_checkpoint
 
 
 def test_bundle_is_int8_self_describing_and_hashed(checkpoint: Path, tmp_path: Path) -> None:

@@ -10,37 +10,17 @@ import pytest
 
 pytest.importorskip("torch")
 
-TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "lstm_hidden": 16}
 TINY_LARGE = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 64}
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A tiny trained checkpoint and the INT8 bundle built from it."""
+def tiny(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The tiny trained checkpoint and the INT8 bundle built from it."""
     from training.bundle import build_bundle
-    from training.trainer import TrainConfig, Trainer
 
-    folder = tmp_path_factory.mktemp("bench-model")
-    data = folder / "d.jsonl"
-    rows = [
-        {
-            "id": f"R{i}",
-            "text": f"腹痛{i}天，党参15g",
-            "spans": [
-                {"start": 0, "end": 2, "label": "SYM"},
-                {"start": 5 + len(str(i)), "end": 7 + len(str(i)), "label": "HERB"},
-            ],
-        }
-        for i in range(12)
-    ]
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    config = TrainConfig(
-        train=[str(data)], dev=str(data), out=str(folder / "run"), model_overrides=TINY, epochs=1, threads=1
-    )
-    checkpoint = Trainer(config).run()
-    bundle = folder / "bundle"
-    build_bundle(checkpoint, bundle, name="tiny", version="0.0.1")
-    return checkpoint, bundle
+    bundle = tmp_path_factory.mktemp("bench-model") / "bundle"
+    build_bundle(tiny_checkpoint, bundle, name="tiny", version="0.0.1")
+    return tiny_checkpoint, bundle
 
 
 def _args(bundle: Path, *extra: str) -> list[str]:
