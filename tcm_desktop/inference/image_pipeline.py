@@ -15,7 +15,7 @@ pre-fill the form from those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tcm_desktop.domain.errors import TcmError
 from tcm_desktop.inference.errors import BundleError, PipelineError
 from tcm_desktop.inference.image_io import DecodedPhoto, ImageError, decode_photo, describe
 from tcm_desktop.inference.image_models import INPUT, ImageModels
@@ -109,8 +110,41 @@ class TonguePipeline:
                 on_progress(len(results), len(images))
         return results
 
-    def _predict_photos(self, photos: list[DecodedPhoto]) -> list[TongueResult]:
-        located = self._locate(photos)
+    def predict_each(self, images: Sequence[ImageSource]) -> list[TongueResult | TcmError]:
+        """One result per image, in order, or the error that made that image unusable: a bad
+        photo costs only its own result. Decoded and run in batches (about twice the photos/s
+        of one at a time); a failing model run fails its whole batch."""
+        results: list[TongueResult | TcmError] = []
+        for start in range(0, len(images), BATCH):
+            chunk: list[DecodedPhoto | TcmError] = []
+            for i, src in enumerate(images[start : start + BATCH]):
+                try:
+                    chunk.append(decode_photo(src, describe(src, start + i)))
+                except TcmError as exc:
+                    chunk.append(exc)
+            photos = [item for item in chunk if isinstance(item, DecodedPhoto)]
+            try:
+                done: Iterator[TongueResult | TcmError] = iter(self._predict_photos(photos) if photos else [])
+            except TcmError as exc:
+                done = iter([exc] * len(photos))
+            results += [next(done) if isinstance(item, DecodedPhoto) else item for item in chunk]
+        return results
+
+    def classifier_crops(self, images: Sequence[ImageSource]) -> list[tuple[np.ndarray, bool]]:
+        """The classifier's input crop (S x S x 3 uint8) of each image and whether a tongue was found.
+
+        Exactly what :meth:`predict` feeds the classifier, for models that read
+        the same crops (the text-image fusion's image features).
+        """
+        out: list[tuple[np.ndarray, bool]] = []
+        for start in range(0, len(images), BATCH):
+            chunk = images[start : start + BATCH]
+            located = self._locate([decode_photo(src, describe(src, start + i)) for i, src in enumerate(chunk)])
+            crops, _ = self._crops(located)
+            out += [(crop, item.found) for crop, item in zip(crops, located, strict=True)]
+        return out
+
+    def _crops(self, located: list[_Located]) -> tuple[list[np.ndarray], list[Box]]:
         crops, boxes = [], []
         margin = self.spec.crop.margin
         for item in located:
@@ -119,6 +153,11 @@ class TonguePipeline:
             box = square_box(item.tongue_box, margin) if item.tongue_box else whole_image_box(width, height)
             boxes.append(box)
             crops.append(crop_square(pixels, box, self.spec.classifier_size))
+        return crops, boxes
+
+    def _predict_photos(self, photos: list[DecodedPhoto]) -> list[TongueResult]:
+        located = self._locate(photos)
+        crops, boxes = self._crops(located)
         outputs = self._run(self._classifier, crops)
         results = []
         for row, (item, box) in enumerate(zip(located, boxes, strict=True)):

@@ -11,6 +11,10 @@ and ``tcm bench`` share, so they all measure and show the same thing:
    fields the text left empty, and where text and photo disagree the record
    is flagged (the text wins: the clinician looked at the patient).
 
+When the bundle also has a fused text model (manifest ``fusion``,
+:mod:`.fusion`) and images are used, step 1 runs the fused model with each
+record's photo tokens (records without a photo take its text path).
+
 A photo that cannot be read does not fail its record or the batch: the
 record is structured from its text and carries a flag naming the problem.
 """
@@ -20,11 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from tcm_desktop.domain import TcmError
 from tcm_desktop.domain.records import Prediction, Record
 from tcm_desktop.domain.schema import GENERAL, Schema, default_schema
 from tcm_desktop.inference.bundle import Device, ModelBundle
 from tcm_desktop.inference.form_filling import fill_form, merge_tongue_attributes
+from tcm_desktop.inference.fusion import FusedTextModel
 from tcm_desktop.inference.text_pipeline import DEFAULT_MEMORY_BUDGET_MB, ProgressFn, StopFn, TextPipeline
 
 ImageSource = Path | bytes | None
@@ -47,8 +54,13 @@ class Structurer:
     ) -> None:
         self.bundle = bundle
         self.schema = schema or default_schema()
-        self.text = TextPipeline(bundle, threads=threads, memory_budget_mb=memory_budget_mb)
         self.tongue = _tongue_pipeline(bundle, threads) if use_image else None
+        self.fused = FusedTextModel.from_bundle(bundle, threads) if self.tongue is not None else None
+        self.text = TextPipeline(bundle, threads=threads, memory_budget_mb=memory_budget_mb, fused=self.fused)
+        # A fused model needs photo tokens to mean anything; without images the plain text model runs.
+        self.plain_text = (
+            TextPipeline(bundle, threads=threads, memory_budget_mb=memory_budget_mb) if self.fused is not None else None
+        )
 
     @classmethod
     def load(
@@ -84,7 +96,12 @@ class Structurer:
         if images is not None and len(images) != len(records):
             raise ValueError(f"{len(images)} images for {len(records)} records")
         texts = [r.text for r in records]
-        found = self.text.predict(texts, on_progress=on_progress, should_stop=should_stop)
+        if self.fused is not None and use_image:
+            tokens = self._tokens(records, base_dir, images)
+            found = self.text.predict(texts, on_progress=on_progress, should_stop=should_stop, images=tokens)
+        else:
+            text = self.plain_text or self.text
+            found = text.predict(texts, on_progress=on_progress, should_stop=should_stop)
         tongue, image_flags = self._tongue(records, base_dir, images) if use_image else ({}, {})
         predictions = []
         for i, (record, result) in enumerate(zip(records, found, strict=True)):
@@ -111,6 +128,23 @@ class Structurer:
             )
         return predictions
 
+    def _tokens(
+        self, records: Sequence[Record], base_dir: Path | None, images: Sequence[ImageSource] | None
+    ) -> list[np.ndarray | None]:
+        """The fused model's photo tokens per record; None without a photo or with one that cannot be used."""
+        assert self.fused is not None and self.tongue is not None
+        out: list[np.ndarray | None] = []
+        for i, record in enumerate(records):
+            source = images[i] if images is not None else _image_path(record, base_dir)
+            value = None
+            if source is not None:
+                try:
+                    (value,) = self.fused.tokens(self.tongue, [source])
+                except TcmError:  # the photo's own flag comes from the tongue pass below
+                    value = None
+            out.append(value)
+        return out
+
     def _tongue(
         self, records: Sequence[Record], base_dir: Path | None, images: Sequence[ImageSource] | None
     ) -> tuple[dict[int, dict[str, dict[str, float]]], dict[int, tuple[str, ...]]]:
@@ -124,16 +158,14 @@ class Structurer:
                 sources.append((i, source))
         attributes: dict[int, dict[str, dict[str, float]]] = {}
         flags: dict[int, tuple[str, ...]] = {}
-        for i, source in sources:  # one at a time: a bad photo must not cost the others theirs
-            try:
-                (result,) = self.tongue.predict([source])
-            except TcmError as exc:
-                flags[i] = (f"image: {exc}",)
-                continue
-            if not result.found:
+        results = self.tongue.predict_each([source for _, source in sources])
+        for (i, _), result in zip(sources, results, strict=True):
+            if isinstance(result, TcmError):
+                flags[i] = (f"image: {result}",)
+            elif not result.found:
                 flags[i] = ("image: no tongue found in the photo",)
-                continue
-            attributes[i] = {name: dict(probs) for name, probs in result.attributes.items()}
+            else:
+                attributes[i] = {name: dict(probs) for name, probs in result.attributes.items()}
         return attributes, flags
 
 

@@ -218,6 +218,19 @@ def test_bad_images_raise_a_clear_error_naming_them(pipeline: TonguePipeline, tm
     assert caught.value.image == expected and expected in str(caught.value)
 
 
+def test_predict_each_gives_a_bad_photo_its_own_error_and_the_others_their_results(
+    pipeline: TonguePipeline, tmp_path: Path
+) -> None:
+    photos = [jpeg(red_ellipse()), tmp_path / "missing.jpg", b"not an image", jpeg(red_ellipse())]
+    photos += [jpeg(red_ellipse())] * 17  # more than one batch
+    results = pipeline.predict_each(photos)
+    assert len(results) == len(photos)
+    assert isinstance(results[1], ImageError) and str(tmp_path / "missing.jpg") in str(results[1])
+    assert isinstance(results[2], ImageError) and "image #3 (bytes)" in str(results[2])
+    good = [r for i, r in enumerate(results) if i not in (1, 2)]
+    assert all(r == pipeline.predict([photos[0]])[0] for r in good)
+
+
 def test_a_50_megapixel_jpeg_is_decoded_reduced() -> None:
     height, width = 6000, 8400  # 50.4 MP
     big = np.full((height, width, 3), 128, np.uint8)
