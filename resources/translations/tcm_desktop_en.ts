@@ -291,7 +291,7 @@ Reason: {1}</translation>
     </message>
     <message>
         <source>舌象识别：</source>
-        <translation>Tongue recognition:</translation>
+        <translation>Tongue recognition: </translation>
     </message>
 </context>
 <context>
