@@ -110,6 +110,7 @@ def _tcm_ner(data: Path) -> tuple[list[Example], list[Example]]:
 
 
 def _base(data: Path, out: Path, **changes: object) -> TrainConfig:
+    """The tcm_ner recipe: up to 20 epochs, 10% of train.txt held out for early stopping."""
     config = TrainConfig(
         train=[str(data / "train.txt")],
         out=str(out),
@@ -184,20 +185,9 @@ STUDENT_SHAPE = {"num_layers": 2, "hidden_size": 256, "num_heads": 4, "intermedi
 
 def _generated(train: Path, dev: Path, out: Path, **changes: object) -> TrainConfig:
     """The recipe of the shipped student (tcm-text 0.2.0): 2 epochs on the generated corpus, dev for early stop."""
-    config = TrainConfig(
-        train=[str(train)],
-        dev=str(dev),
-        out=str(out),
-        model_overrides=dict(STUDENT_SHAPE),
-        max_chars=256,
-        epochs=2,
-        patience=1,
-        batch_size=16,
-        lr=1e-3,
-        seed=13,
-    )
-    for key, value in changes.items():
-        setattr(config, key, value)
+    recipe: dict[str, object] = {"dev": str(dev), "model_overrides": dict(STUDENT_SHAPE), "epochs": 2, "patience": 1}
+    config = _base(train.parent, out, **{**recipe, **changes})
+    config.train = [str(train)]
     return config
 
 
