@@ -169,7 +169,8 @@ class NumberEditor(FieldEditor):
                 self.spin.setValue(float(self._none if value is None else value))
 
     def commit(self) -> None:
-        self.spin.interpretText()
+        if self.spin.text() != self.spin.specialValueText():  # Qt reads "—" back as 0, not as "no value"
+            self.spin.interpretText()
 
 
 class LineEditor(FieldEditor):

@@ -232,6 +232,11 @@ def test_form_fields_are_typed_widgets_and_each_change_is_an_edit(qtbot, window:
     assert window.correction.undo_stack.count() == 1  # two steps of one field: one undo step
     spin.setValue(-1)
     assert window.correction.draft.form["vas_score"] is None
+    window.correction.undo_stack.clear()
+    window.correction.model.mark_saved()  # as if saved: nothing left to save
+    window.form_editor.commit_pending()  # leaving or saving reads every editor again ...
+    assert window.correction.draft.form["vas_score"] is None  # ... and "—" stays no value, not 0
+    assert not window.correction.model.is_dirty
 
 
 def test_a_form_field_and_its_evidence_spans_highlight_each_other(qtbot, db: Database, window: MainWindow) -> None:
