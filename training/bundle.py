@@ -165,6 +165,34 @@ def build_bundle(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def carry_image_models(bundle_dir: Path, source_bundle: Path) -> bool:
+    """Copy the tongue image models of ``source_bundle`` (files and the manifest's ``image`` entry)
+    into the text bundle ``bundle_dir``; False when the source has none.
+
+    A retrained text model keeps the photo models of the bundle it replaces,
+    so the photo's attributes and the text-photo disagreement flags stay.
+    The copied files are checked against the source manifest's hashes first.
+    """
+    source_manifest = json.loads((source_bundle / MANIFEST).read_text(encoding="utf-8"))
+    image = source_manifest.get("image")
+    if not image:
+        return False
+    names = [image[part]["file"] for part in ("segmenter", "classifier")]
+    path = bundle_dir / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for name in names:
+        expected = source_manifest.get("files", {}).get(name)
+        if expected is None or sha256_of(source_bundle / name) != expected:
+            raise TcmError(f"{source_bundle / name} does not match its bundle's manifest; not carried over")
+        shutil.copyfile(source_bundle / name, bundle_dir / name)
+        manifest["files"][name] = expected
+    manifest["image"] = image
+    partial = path.with_name(MANIFEST + ".partial")
+    partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return True
+
+
 def export_model_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tcm export-model", description="Build a model bundle from a checkpoint.")
     parser.add_argument("--checkpoint", required=True, type=Path)

@@ -15,8 +15,9 @@ tracebacks, anything a library prints -- goes to stderr. The steps:
 3. fine-tune the checkpoint given with ``--init-from`` (keeping its shape,
    vocabulary and labels; spans of labels it lacks are left out) or train a
    new model (``--model`` shape overrides, e.g. a tiny one in tests);
-4. export the INT8 bundle into ``OUT/bundle`` and the checkpoint beside it
-   as ``OUT/checkpoint.pt`` for the next fine-tuning;
+4. export the INT8 bundle into ``OUT/bundle`` (with the tongue photo models
+   of ``--base-model`` carried over) and the checkpoint beside it as
+   ``OUT/checkpoint.pt`` for the next fine-tuning;
 5. evaluate the old bundle (``--base-model``) and the new one on the gold
    set, report both, and write the new scores into the bundle manifest.
 
@@ -203,7 +204,7 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
     training, gold = read_training_data(job.database)
     if not training:
         raise RetrainError("there are no corrected or verified records outside the gold set to train on")
-    from training.bundle import build_bundle  # torch: only once the data is there
+    from training.bundle import build_bundle, carry_image_models  # torch: only once the data is there
     from training.trainer import Trainer
 
     data = mixed_data(training, job.options.replay_records)
@@ -235,6 +236,8 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
 
     emit(LogEvent("exporting the INT8 bundle"))
     build_bundle(best, job.bundle_dir, name=job.name, version=job.version)
+    if job.base_model is not None and carry_image_models(job.bundle_dir, job.base_model):
+        emit(LogEvent("the tongue photo models of the model in use were carried over"))
     shutil.copyfile(best, job.checkpoint)
     emit(ProgressEvent("bundle", job.epochs + 2, total))
 

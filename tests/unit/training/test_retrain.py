@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,8 @@ def test_fine_tuning_the_shipped_checkpoint_keeps_what_it_knew(tmp_path: Path) -
     assert metrics.new["micro"]["f1"] >= metrics.old["micro"]["f1"] - 0.05
     new, old = Checkpoint.load(job.checkpoint), Checkpoint.load(job.init_from)
     assert new.labels == old.labels and new.model_config == old.model_config
+    from tcm_desktop.inference.structuring import Structurer
+
+    structurer = Structurer.load(job.bundle_dir, threads=1)  # every hash checked, the photo models too
+    shipped_image = json.loads((shipped / "manifest.json").read_text(encoding="utf-8"))["image"]
+    assert structurer.has_image_model and structurer.bundle.manifest["image"] == shipped_image
