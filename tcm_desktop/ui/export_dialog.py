@@ -68,7 +68,7 @@ def run_export(request: ExportRequest, state: TaskState) -> ExportSummary:
         f = request.records
         ids = None
         if f != RecordFilter():
-            rows = db.records.list(search=f.search or None, specialty=f.specialty, status=f.status, order_by="created")
+            rows = db.records.list(**f.store_query(), order_by="created")
             ids = [row.id for row in rows]
         count = export_records(
             db,
@@ -84,7 +84,7 @@ def run_export(request: ExportRequest, state: TaskState) -> ExportSummary:
 
 def _count(db: Database, f: RecordFilter) -> int:
     try:
-        return db.records.count(search=f.search or None, specialty=f.specialty, status=f.status)
+        return db.records.count(**f.store_query())
     except TcmError:
         return 0
 

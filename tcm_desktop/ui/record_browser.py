@@ -81,6 +81,15 @@ class RecordFilter:
     status: RecordStatus | None = None
     min_uncertainty: float | None = None  # only records the model was at least this unsure of
 
+    def store_query(self) -> dict[str, Any]:
+        """The keyword arguments of the store's ``records.list`` and ``records.count`` for this filter."""
+        return {
+            "search": self.search or None,
+            "specialty": self.specialty,
+            "status": self.status,
+            "min_uncertainty": self.min_uncertainty,
+        }
+
 
 class RecordBrowser:
     """The filter, the current page of record summaries and the selected record."""
@@ -208,12 +217,7 @@ class RecordBrowser:
         A database error is reported on ``events.failed``.
         """
         f = self._filter
-        query = {
-            "search": f.search or None,
-            "specialty": f.specialty,
-            "status": f.status,
-            "min_uncertainty": f.min_uncertainty,
-        }
+        query = f.store_query()
         try:
             total = self._records.count(**query)
             total_all = self._records.count() if f != RecordFilter() else total

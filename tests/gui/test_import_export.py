@@ -210,6 +210,23 @@ def test_export_the_records_the_list_shows_as_bio(qtbot, window: MainWindow, db:
     close_dialog(qtbot, dialog)
 
 
+def test_export_of_the_listed_records_keeps_the_confidence_filter(qtbot, db: Database, tmp_path: Path):
+    from tcm_desktop.domain import Prediction
+
+    db.predictions.add(Prediction("R002", "tiny@1", (), uncertainty=0.31))
+    db.predictions.add(Prediction("R003", "tiny@1", (), uncertainty=0.02))
+    dialog = ExportDialog(db, RecordFilter(min_uncertainty=0.1))
+    qtbot.addWidget(dialog)
+    assert dialog.scope_radios[ExportScope.FILTERED].text() == "列表当前显示的病历（1 条）"
+    dialog.set_scope(ExportScope.FILTERED)
+    dialog.set_format("jsonl")
+    out = tmp_path / "unsure.jsonl"
+    dialog.set_out(out)
+    assert run_export(qtbot, dialog).count == 1
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["R002"]
+    close_dialog(qtbot, dialog)
+
+
 def test_changing_the_format_changes_the_file_suffix(qtbot, db: Database, tmp_path: Path):
     dialog = ExportDialog(db, RecordFilter())
     qtbot.addWidget(dialog)
