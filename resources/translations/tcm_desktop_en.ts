@@ -50,11 +50,11 @@
         <translation>Redo</translation>
     </message>
     <message>
-        <source>保存并核实(&amp;S)</source>
+        <source>保存并审核(&amp;S)</source>
         <translation>&amp;Save and verify</translation>
     </message>
     <message>
-        <source>保存标注和表单，记录与模型预测的差异，并将病历标为已核实</source>
+        <source>保存标注和表单，记录与模型预测的差异，并将病历标为已审核</source>
         <translation>Save the annotation and form, record the differences from the model&apos;s prediction, and mark the record verified</translation>
     </message>
     <message>
@@ -592,7 +592,7 @@ Reason: {1}</translation>
         <translation>Databases (*.sqlite *.sqlite3 *.db);;All files (*)</translation>
     </message>
     <message>
-        <source>已保存并核实 {0}</source>
+        <source>已保存并审核 {0}</source>
         <translation>Saved and verified {0}</translation>
     </message>
     <message>
@@ -611,7 +611,7 @@ Reason: {1}</translation>
 <context>
     <name>MessageBoxPrompter</name>
     <message>
-        <source>病历 {0} 的修改尚未保存。保存并核实吗？</source>
+        <source>病历 {0} 的修改尚未保存。保存并审核吗？</source>
         <translation>The changes to record {0} are not saved. Save and verify them?</translation>
     </message>
     <message>
@@ -1223,7 +1223,7 @@ Reason: {1}</translation>
         <translation>Search</translation>
     </message>
     <message>
-        <source>保存并核实</source>
+        <source>保存并审核</source>
         <translation>Save and verify</translation>
     </message>
     <message>

@@ -68,7 +68,7 @@ class MessageBoxPrompter:
 
     def ask_unsaved(self, parent: QWidget, record_id: str) -> LeaveChoice:
         buttons = QMessageBox.StandardButton
-        question = QCoreApplication.translate("MessageBoxPrompter", "病历 {0} 的修改尚未保存。保存并核实吗？")
+        question = QCoreApplication.translate("MessageBoxPrompter", "病历 {0} 的修改尚未保存。保存并审核吗？")
         answer = QMessageBox.question(
             parent,
             QCoreApplication.translate("MessageBoxPrompter", "未保存的修改"),
@@ -143,9 +143,9 @@ class CorrectionController(QObject):
         redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
         redo_keys += [k for k in map(QKeySequence, ("Ctrl+Shift+Z", "Ctrl+Y")) if k not in redo_keys]
         self.redo_action.setShortcuts(redo_keys)
-        self.save_action = QAction(self.tr("保存并核实(&S)"), self)
+        self.save_action = QAction(self.tr("保存并审核(&S)"), self)
         self.save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
-        self.save_action.setToolTip(self.tr("保存标注和表单，记录与模型预测的差异，并将病历标为已核实"))
+        self.save_action.setToolTip(self.tr("保存标注和表单，记录与模型预测的差异，并将病历标为已审核"))
         self.save_action.triggered.connect(self.save)
 
     def actions(self) -> list[QAction]:

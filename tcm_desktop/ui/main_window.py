@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
-from tcm_desktop.domain import Prediction, RecordStatus, Schema, TcmError
+from tcm_desktop.domain import Prediction, Record, RecordStatus, Schema, TcmError
 from tcm_desktop.domain.journal import JOURNAL_FOLDER, DraftJournal
 from tcm_desktop.domain.settings import AppSettings, SettingsFile
 from tcm_desktop.store import Database
@@ -333,13 +333,16 @@ class MainWindow(QMainWindow):
             self.correction.load(None)
             return
         record = stored.record
-        header = "　".join((record.id, specialty_name(self._schema, record.specialty), status_name(stored.status)))
-        self.text_panel.show_header(header)
+        self._show_header(record, stored.status)
         self.image_panel.show_image(stored.image_path)
         self.correction.load(record)
         self._shown_id = record.id
         self._shown_timer.start()
         self._request_prediction(record.id)
+
+    def _show_header(self, record: Record, status: RecordStatus) -> None:
+        name = specialty_name(self._schema, record.specialty)
+        self.text_panel.show_header("　".join((record.id, name, status_name(status))))
 
     def _request_prediction(self, record_id: str) -> None:
         stored = self.browser.current
@@ -366,6 +369,10 @@ class MainWindow(QMainWindow):
                 self._db.predictions.add(prediction)
             except TcmError as exc:
                 self.statusBar().showMessage(self.tr("预测未能保存：{0}").format(exc), STATUS_MESSAGE_MS)
+            else:
+                if stored.status is RecordStatus.NEW:  # the store made it 已预测: say so in the header and list
+                    self._show_header(stored.record, RecordStatus.PREDICTED)
+                    QTimer.singleShot(0, self, self.browser.refresh)
         kept_edits = False
         if stored.status in (RecordStatus.NEW, RecordStatus.PREDICTED):
             record = replace(
@@ -420,7 +427,7 @@ class MainWindow(QMainWindow):
             self.open_database(Path(path))
 
     def _show_saved(self, record_id: str) -> None:
-        self.statusBar().showMessage(self.tr("已保存并核实 {0}").format(record_id), STATUS_MESSAGE_MS)
+        self.statusBar().showMessage(self.tr("已保存并审核 {0}").format(record_id), STATUS_MESSAGE_MS)
         # Later, not now: a save the leave guard asked for runs inside the record list's
         # selection change, where the list must not be reset under it.
         QTimer.singleShot(0, self, lambda: self._show_saved_status(record_id))
@@ -431,7 +438,7 @@ class MainWindow(QMainWindow):
         self.browser.refresh()  # the list shows the new status
         if self.browser.selected_id == record_id and not self.correction.is_dirty:
             self.browser.reload_current()  # the header too, and the annotation as stored
-            self.statusBar().showMessage(self.tr("已保存并核实 {0}").format(record_id), STATUS_MESSAGE_MS)
+            self.statusBar().showMessage(self.tr("已保存并审核 {0}").format(record_id), STATUS_MESSAGE_MS)
 
     def _save_and_next(self) -> None:
         if self.correction.save():

@@ -59,7 +59,7 @@ SHORTCUT_NAMES = {
     "quit": QT_TRANSLATE_NOOP("SettingsDialog", "退出"),
     "refresh": QT_TRANSLATE_NOOP("SettingsDialog", "刷新列表"),
     "find": QT_TRANSLATE_NOOP("SettingsDialog", "搜索"),
-    "save": QT_TRANSLATE_NOOP("SettingsDialog", "保存并核实"),
+    "save": QT_TRANSLATE_NOOP("SettingsDialog", "保存并审核"),
     "save_and_next": QT_TRANSLATE_NOOP("SettingsDialog", "保存并转到下一条"),
     "next_record": QT_TRANSLATE_NOOP("SettingsDialog", "下一条病历"),
     "previous_record": QT_TRANSLATE_NOOP("SettingsDialog", "上一条病历"),

@@ -339,7 +339,7 @@ def test_ctrl_s_saves_the_diff_against_the_prediction_and_verifies(
         qtbot.waitUntil(lambda: status_name(RecordStatus.VERIFIED) in win.text_panel.header.text())
         row = win.browser.row_of("R004")
         assert win.record_list.model.index(row, 2).data() == status_name(RecordStatus.VERIFIED)
-        assert "已保存并核实 R004" in win.statusBar().currentMessage()
+        assert "已保存并审核 R004" in win.statusBar().currentMessage()
     finally:
         win.close()
 

@@ -51,6 +51,9 @@ def test_opening_a_record_shows_and_stores_the_models_prediction(window: MainWin
     assert window.form_editor.value_text("prolapse_after_defecation") == "是"
     assert "模型预测" in window.statusBar().currentMessage()
     assert window.model_label.text().startswith("模型 tcm-text@")
+    assert window.text_panel.header.text().endswith("已预测")  # the header and the list say so at once
+    row = window.browser.row_of("R004")
+    qtbot.waitUntil(lambda: window.browser.summaries[row].status == RecordStatus.PREDICTED, timeout=5000)
 
 
 def test_the_event_loop_keeps_running_while_a_long_record_is_structured(controller: InferenceController, qtbot) -> None:
