@@ -40,6 +40,53 @@
     </message>
 </context>
 <context>
+    <name>BatchPrediction</name>
+    <message>
+        <source>预测全部待审核病历(&amp;P)</source>
+        <translation>&amp;Predict all records awaiting review</translation>
+    </message>
+    <message>
+        <source>用当前模型预测所有尚无其预测的未处理或已预测病历</source>
+        <translation>Predict, with the model in use, every new or predicted record that has no prediction of this model yet</translation>
+    </message>
+    <message>
+        <source>停止预测</source>
+        <translation>Stop predicting</translation>
+    </message>
+    <message>
+        <source>预测 %v/%m</source>
+        <translation>Predicting %v/%m</translation>
+    </message>
+    <message>
+        <source>没有可用的模型，无法批量预测</source>
+        <translation>No model is available; cannot predict the records</translation>
+    </message>
+    <message>
+        <source>无法读取病历：{0}</source>
+        <translation>Cannot read the records: {0}</translation>
+    </message>
+    <message>
+        <source>所有待审核病历都已有当前模型的预测</source>
+        <translation>Every record awaiting review already has a prediction of the model in use</translation>
+    </message>
+    <message>
+        <source>批量预测失败：{0}</source>
+        <translation>Predicting the records failed: {0}</translation>
+    </message>
+    <message>
+        <source>已停止：预测并保存了 {0} 条病历</source>
+        <translation>Stopped: {0} records predicted and saved</translation>
+    </message>
+    <message>
+        <source>已预测并保存 {0} 条病历</source>
+        <translation>{0} records predicted and saved</translation>
+    </message>
+    <message>
+        <source>，跳过 {0} 条</source>
+        <translation>, {0} skipped</translation>
+    </message>
+</context>
+<context>
     <name>CorrectionController</name>
     <message>
         <source>撤销</source>
@@ -526,6 +573,10 @@ Reason: {1}</translation>
     <message>
         <source>转到结构化表单</source>
         <translation>Go to structured form</translation>
+    </message>
+    <message>
+        <source>转到待审核队列</source>
+        <translation>Go to the review queue</translation>
     </message>
     <message>
         <source>设置(&amp;S)</source>
@@ -1144,8 +1195,8 @@ Reason: {1}</translation>
         <translation>Read the records again (after more were verified or predicted)</translation>
     </message>
     <message>
-        <source>双击规则查看记录</source>
-        <translation>Double-click a rule to list its records</translation>
+        <source>双击规则或按 Enter 查看记录</source>
+        <translation>Double-click a rule or press Enter to list its records</translation>
     </message>
     <message>
         <source>记录来源</source>
@@ -1249,6 +1300,10 @@ Reason: {1}</translation>
     <message>
         <source>转到结构化表单</source>
         <translation>Go to structured form</translation>
+    </message>
+    <message>
+        <source>转到待审核队列</source>
+        <translation>Go to the review queue</translation>
     </message>
     <message>
         <source>常规</source>

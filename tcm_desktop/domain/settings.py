@@ -71,6 +71,7 @@ DEFAULT_SHORTCUTS: Mapping[str, str] = MappingProxyType(
         "focus_list": "Ctrl+1",
         "focus_text": "Ctrl+2",
         "focus_form": "Ctrl+3",
+        "focus_queue": "Ctrl+4",
     }
 )
 

@@ -116,6 +116,15 @@ class ReviewQueueDock(QDockWidget):
         layout.addLayout(footer)
         self.setWidget(body)
 
+    def focus_table(self) -> None:
+        """Show the queue (if it was closed) and put the keyboard in it: arrows move, Enter opens."""
+        self.show()
+        self.raise_()
+        self.refresh(force=True)
+        self.table.setFocus()
+        if not self.table.currentIndex().isValid() and self.model.rowCount() > 0:
+            self.table.setCurrentIndex(self.model.index(0, 0))
+
     def refresh(self, *_args: object, force: bool = False) -> None:
         """Reload the queue now when visible (or ``force``), else when it is next shown."""
         if not (force or self.isVisible()):

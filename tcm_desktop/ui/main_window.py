@@ -22,6 +22,7 @@ from tcm_desktop.store import Database
 from tcm_desktop.store.backup import ConfirmRestore
 from tcm_desktop.ui.active_learning import ReviewQueueDock
 from tcm_desktop.ui.app_actions import AppActions
+from tcm_desktop.ui.batch_prediction import BatchPrediction
 from tcm_desktop.ui.correction import CorrectionController, Prompter
 from tcm_desktop.ui.form_editor import FormEditor
 from tcm_desktop.ui.image_view import ImagePanel
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
         self.model_menu.menu.addAction(self.review_queue.toggleViewAction())
         self.model_menu.message.connect(self._show_failure)
         self.menuBar().addMenu(self.model_menu.menu)
+        self.batch_prediction = BatchPrediction(lambda: self._db, self.inference, self)
+        self.model_menu.menu.insertAction(self.model_menu.retrain_action, self.batch_prediction.action)
+        self.statusBar().addPermanentWidget(self.batch_prediction.progress_bar)
+        self.statusBar().addPermanentWidget(self.batch_prediction.stop_button)
+        self.batch_prediction.message.connect(self._show_failure)
+        self.batch_prediction.ended.connect(lambda *_ended: self.browser.refresh())
 
         self.browser.events.changed.connect(self._update_counts)
         self.browser.events.selection_changed.connect(self._show_selected)
@@ -225,6 +232,7 @@ class MainWindow(QMainWindow):
             self._action(self.tr("转到病历列表"), "Ctrl+1", self.record_list.table.setFocus),
             self._action(self.tr("转到病历正文"), "Ctrl+2", self.text_panel.text_view.setFocus),
             self._action(self.tr("转到结构化表单"), "Ctrl+3", self.form_editor.focus_first_field),
+            self._action(self.tr("转到待审核队列"), "Ctrl+4", lambda: self.review_queue.focus_table()),
         ]
         edit_menu.addActions(self.focus_actions)
 
@@ -258,6 +266,7 @@ class MainWindow(QMainWindow):
         or when the user keeps unsaved edits."""
         if not self.correction.confirm_leave():
             return False
+        self.batch_prediction.stop()  # its records are in the database being left
         try:  # checked on open; a damaged file is offered its newest good backup, as at start
             db, restored_note = open_database_at_start(Path(path), self.restore_prompt)
         except TcmError as exc:
@@ -298,7 +307,8 @@ class MainWindow(QMainWindow):
         actions += (self.app_actions.preferences_action, self.quit_action, self.refresh_action, self.find_action)
         actions += (self.correction.save_action, self.save_next_action, self.next_action, self.previous_action)
         names = ("open_database", "import_records", "export_records", "preferences", "quit", "refresh", "find")
-        names += ("save", "save_and_next", "next_record", "previous_record", "focus_list", "focus_text", "focus_form")
+        names += ("save", "save_and_next", "next_record", "previous_record")
+        names += ("focus_list", "focus_text", "focus_form", "focus_queue")
         return dict(zip(names, (*actions, *self.focus_actions), strict=True))
 
     def save_settings(self) -> None:

@@ -212,7 +212,7 @@ class RulesView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.records = QListWidget()
-        self.records_label = QLabel(self.tr("双击规则查看记录"))
+        self.records_label = QLabel(self.tr("双击规则或按 Enter 查看记录"))
         self.records_label.setWordWrap(True)
 
         settings = QFormLayout()
@@ -247,7 +247,7 @@ class RulesView(QWidget):
         self.mine_button.clicked.connect(self.mine)
         self.reload_button.clicked.connect(self.reload)
         self.source.currentIndexChanged.connect(self._source_picked)
-        self.table.doubleClicked.connect(self._rule_activated)
+        self.table.activated.connect(self._rule_activated)  # double-click, or Enter on the current rule
 
     @property
     def record_source(self) -> RecordSource:

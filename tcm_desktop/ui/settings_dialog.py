@@ -66,6 +66,7 @@ SHORTCUT_NAMES = {
     "focus_list": QT_TRANSLATE_NOOP("SettingsDialog", "转到病历列表"),
     "focus_text": QT_TRANSLATE_NOOP("SettingsDialog", "转到病历正文"),
     "focus_form": QT_TRANSLATE_NOOP("SettingsDialog", "转到结构化表单"),
+    "focus_queue": QT_TRANSLATE_NOOP("SettingsDialog", "转到待审核队列"),
 }
 RESTART_KEYS = ("language", "data_folder", "model_folder", "inference_threads", "category_keys")
 

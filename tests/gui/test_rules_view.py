@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -112,14 +112,15 @@ def test_clicking_a_header_sorts_the_rules(qtbot: QtBot, mining_db: Database) ->
     assert first.data() == f"{dialog.rules.rule_at(0).confidence:.3f}"
 
 
-def test_double_clicking_a_rule_emits_its_record_ids(qtbot: QtBot, mining_db: Database) -> None:
+def test_enter_on_a_rule_emits_its_record_ids(qtbot: QtBot, mining_db: Database) -> None:
     dialog = _dialog(qtbot, mining_db)
     view = dialog.rules
     row = next(r for r in range(view.proxy.rowCount()) if str(view.rule_at(r).consequent[0]) == "症状:口苦")
     index = view.proxy.index(row, 0)
-    view.table.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    view.table.setCurrentIndex(index)
+    view.table.setFocus()
     with qtbot.waitSignal(dialog.records_requested, timeout=2000) as blocker:
-        view.table.doubleClicked.emit(index)
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)  # the keyboard's double-click
     assert blocker.args == [["R1", "R2", "R3"]]
     assert [view.records.item(k).text() for k in range(view.records.count())] == ["R1", "R2", "R3"]
 
