@@ -50,6 +50,13 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--settings", type=Path, help="settings file (default: settings.toml in the config folder)")
     parser.add_argument("--language", choices=LANGUAGES, help="interface language for this run")
     parser.add_argument("--threads", type=int, help=f"inference threads for this run ({MIN_THREADS}-{MAX_THREADS})")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation headless (model bundle, structuring, database, GUI, retraining), print"
+        " PASS/FAIL per step and exit 0 only if all passed; touches no user data",
+    )
+    parser.add_argument("--self-test-log", type=Path, help="also write the self-test's lines to this file")
     args = parser.parse_args(argv)
     if args.threads is not None and not MIN_THREADS <= args.threads <= MAX_THREADS:
         parser.error(f"--threads must be from {MIN_THREADS} to {MAX_THREADS}")
@@ -140,6 +147,8 @@ def _save_screenshot_when_shown(app: QApplication, window: object, out: Path, wa
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        return _self_test(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("TCM Desktop")
     app.setApplicationName("TCM Desktop")
@@ -205,6 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if lock is not None:
         lock.release()
     return status
+
+
+def _self_test(args: argparse.Namespace) -> int:
+    """``--self-test``: the checks of :mod:`tcm_desktop.self_test` plus the GUI step (no window stays open)."""
+    from tcm_desktop.self_test import run_self_test
+    from tcm_desktop.ui.self_test_gui import GUI_STEP
+
+    return run_self_test(log=args.self_test_log, extra_steps=[GUI_STEP], bundle_dir=args.model)
 
 
 def _show_notices(parent: QWidget, notices: Sequence[str], to_stderr: bool) -> None:

@@ -11,6 +11,7 @@ child; a cancelled or failed run registers nothing and its folder is removed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -35,6 +36,7 @@ from tcm_desktop.domain import Schema, TcmError
 from tcm_desktop.domain.retraining import (
     MICRO,
     MIN_TRAINING_RECORDS,
+    RETRAIN_MODULE,
     DoneEvent,
     MetricsRow,
     RetrainJob,
@@ -188,6 +190,14 @@ class RetrainDialog(QDialog):
             )
         self.summary_label.setText(text)
         self._ready = readiness.ready
+        if not self.process.available:  # an inference-only installation: no tcm-retrain beside the app
+            self._ready = False
+            program = Path(self.process.command(["-m", RETRAIN_MODULE]).program).name
+            self._show_error(
+                self.tr("此安装不含训练组件（缺少 {0}），无法重新训练模型。请安装含重新训练功能的完整版本。").format(
+                    program
+                )
+            )
 
     def _update_buttons(self) -> None:
         running = self.running
@@ -209,7 +219,7 @@ class RetrainDialog(QDialog):
     @Slot()
     def start(self) -> bool:
         """Plan the job (freezing the gold set if needed) and start the child; False if it cannot."""
-        if self.running:
+        if self.running or not self.process.available:
             return False
         self.error_label.hide()
         self._metrics = {}

@@ -3,7 +3,9 @@
 :class:`RetrainProcess` runs ``python -m training.retrain`` (the job's
 :meth:`~tcm_desktop.domain.retraining.RetrainJob.arguments`) in a QProcess,
 so torch never loads into the GUI and a crash or out-of-memory there cannot
-take the window down. Each stdout line is one event
+take the window down. In a frozen installation the child is the
+``tcm-retrain`` executable beside the app (:mod:`tcm_desktop.frozen`); an
+installation without it reports retraining as not available. Each stdout line is one event
 (:func:`~tcm_desktop.domain.retraining.parse_event`); anything else on
 stdout is a broken child and ends the run. It finishes with exactly one of
 ``succeeded``, ``failed`` or ``cancelled``.
@@ -19,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal, Slot
 
 from tcm_desktop.domain.retraining import (
+    RETRAIN_MODULE,
     DoneEvent,
     ErrorEvent,
     LogEvent,
@@ -28,12 +31,13 @@ from tcm_desktop.domain.retraining import (
     RetrainJob,
     parse_event,
 )
+from tcm_desktop.frozen import RetrainCommand, retrain_command
 
 STDERR_LINES_KEPT = 30  # shown when the child fails without saying why
 
 
 class RetrainProcess(QObject):
-    """One retraining at a time; ``python`` is the interpreter (default: this one)."""
+    """One retraining at a time; ``python`` is the interpreter (default: this one, or ``tcm-retrain`` when frozen)."""
 
     progress = Signal(str, int, int)  # stage, done, total
     log = Signal(str)
@@ -44,7 +48,7 @@ class RetrainProcess(QObject):
 
     def __init__(self, python: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._python = python or sys.executable
+        self._python = python
         self._process: QProcess | None = None
         self._stdout = bytearray()
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
@@ -54,10 +58,22 @@ class RetrainProcess(QObject):
         self._cancelling = False
         self._output_broken = False
         self._finished = True
+        self._program = ""
 
     @property
     def running(self) -> bool:
         return not self._finished
+
+    def command(self, arguments: list[str]) -> RetrainCommand:
+        """What runs ``python <arguments>``: the given interpreter as is, else :func:`retrain_command`."""
+        if self._python is not None:
+            return RetrainCommand(self._python, tuple(arguments))
+        return retrain_command(arguments, executable=sys.executable)
+
+    @property
+    def available(self) -> bool:
+        """False in a frozen installation built without ``tcm-retrain`` (inference only)."""
+        return self.command(["-m", RETRAIN_MODULE]).available
 
     def start(self, job: RetrainJob, environment: Mapping[str, str] | None = None) -> None:
         """Start ``job``; ``environment`` adds variables for the child."""
@@ -76,8 +92,10 @@ class RetrainProcess(QObject):
         for key, value in (environment or {}).items():
             env.insert(key, value)
         process.setProcessEnvironment(env)
-        process.setProgram(self._python)
-        process.setArguments(job.arguments())
+        command = self.command(job.arguments())
+        self._program = command.program
+        process.setProgram(command.program)
+        process.setArguments(list(command.arguments))
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._on_finished)
@@ -177,7 +195,7 @@ class RetrainProcess(QObject):
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and not self._finished:
             message = self._process.errorString() if self._process is not None else ""
-            self._finish(self.tr("无法启动训练进程（{0}）：{1}").format(self._python, message))
+            self._finish(self.tr("无法启动训练进程（{0}）：{1}").format(self._program, message))
 
     def _finish(self, outcome: Any) -> None:
         if self._finished:

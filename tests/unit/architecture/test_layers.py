@@ -24,12 +24,13 @@ ALLOWED = {
     "inference": {"domain"},
     "mining": {"domain"},
     "demo": {"domain", "store"},
-    "ui": {"domain", "store", "inference", "mining", "demo", "mining_data"},
+    "ui": {"domain", "store", "inference", "mining", "demo", "mining_data", "self_test"},
     "cli": {"domain", "store", "inference", "mining", "demo", "batch_structure", "mining_data"},
     "batch_structure": {"domain", "store", "inference"},
     "mining_data": {"domain", "store", "inference", "mining"},  # store -> mining glue for `tcm rules` and the view
+    "self_test": {"domain", "store", "inference", "demo"},  # `tcm-desktop --self-test` of an installation
 }
-SHARED_MODULES = {"resources", "paths", "files", "__init__"}  # top-level helpers any layer may use
+SHARED_MODULES = {"resources", "paths", "files", "frozen", "__init__"}  # top-level helpers any layer may use
 CORE_LAYERS = ["domain", "store", "inference", "mining", "demo"]
 FORBIDDEN_IN_CORE = ("PySide6", "shiboken6", "torch", "torchvision")
 
