@@ -23,6 +23,10 @@
         <source>自动备份失败：{0}</source>
         <translation>Automatic backup failed: {0}</translation>
     </message>
+    <message>
+        <source>已备份到 {0}</source>
+        <translation>Backed up to {0}</translation>
+    </message>
 </context>
 <context>
     <name>AppActions</name>
@@ -37,6 +41,13 @@
     <message>
         <source>首选项(&amp;P)…</source>
         <translation>&amp;Preferences…</translation>
+    </message>
+</context>
+<context>
+    <name>BackupScheduler</name>
+    <message>
+        <source>立即备份(&amp;B)</source>
+        <translation>&amp;Back up now</translation>
     </message>
 </context>
 <context>

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
 
 from tcm_desktop.domain.settings import AppSettings
 from tcm_desktop.store.backup import DEFAULT_KEEP, BackupInfo, backup_database, backup_due, backups_dir
@@ -48,6 +49,8 @@ class BackupScheduler(QObject):
         self.runner.failed.connect(self.failed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.backup_now)
+        self.backup_action = QAction(self.tr("立即备份(&B)"), self)  # 文件 menu: a backup on demand
+        self.backup_action.triggered.connect(lambda _checked=False: self.backup_now())
 
     @classmethod
     def for_settings(

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.main_splitter)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.file_menu = file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
         self.open_action = QAction(self.tr("打开数据库(&O)…"), self)
         self.open_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
         self.open_action.triggered.connect(self._ask_open_database)

@@ -139,6 +139,23 @@ def test_after_file_open_the_scheduler_backs_up_the_database_now_browsed(
         scheduler.stop()
 
 
+def test_file_back_up_now_makes_a_backup_even_when_one_is_recent(
+    qtbot, tmp_path: Path, db: Database, schema: Schema
+) -> None:
+    window = MainWindow(db, schema, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    scheduler = app_module._start_backups(window, db, AppSettings())
+    try:
+        qtbot.waitUntil(lambda: not scheduler.runner.running, timeout=30_000)
+        action = scheduler.backup_action
+        assert action in window.file_menu.actions()
+        with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
+            action.trigger()
+        assert done.args[0].path.is_file() and str(done.args[0].path) in window.statusBar().currentMessage()
+    finally:
+        scheduler.stop()
+
+
 def test_the_scheduler_waits_when_the_last_backup_is_recent_and_can_be_turned_off(qtbot, tmp_path: Path) -> None:
     path = make_db(tmp_path / "clinic.db")
     backup_database(path, now=datetime.now(UTC))
