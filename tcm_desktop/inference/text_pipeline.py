@@ -39,6 +39,7 @@ from tcm_desktop.inference.batching import Batch, DynamicBatcher, MemoryCost
 from tcm_desktop.inference.bundle import ModelBundle
 from tcm_desktop.inference.crf import path_marginals
 from tcm_desktop.inference.errors import PipelineError, PredictionCancelled
+from tcm_desktop.inference.fusion import FusedTextModel
 from tcm_desktop.inference.windows import TagDecoder, Window, merge_windows, plan_windows
 
 ProgressFn = Callable[[int, int], None]
@@ -93,6 +94,7 @@ class _Pending:
     windows: tuple[Window, ...]
     paths: list[np.ndarray | None]
     scores: list[np.ndarray | None]
+    image: np.ndarray | None = None  # the photo's tokens, for a fused model
 
 
 class TextPipeline:
@@ -103,7 +105,10 @@ class TextPipeline:
     activation memory of one batch; ``overlap`` (at most half a window) is the least overlap of
     neighbouring windows of a long record; ``max_batch_rows`` caps a batch
     whatever the budget; ``chunk_windows`` is how many windows are planned
-    and batched together (records are never split across chunks).
+    and batched together (records are never split across chunks). With
+    ``fused`` (the bundle's :class:`FusedTextModel`) the fused text model
+    runs instead of the text model and ``predict`` takes each record's
+    image tokens.
     One pipeline serves one thread at a time.
     """
 
@@ -115,11 +120,13 @@ class TextPipeline:
         overlap: int = DEFAULT_OVERLAP,
         max_batch_rows: int | None = 64,
         chunk_windows: int = 512,
+        fused: FusedTextModel | None = None,
     ) -> None:
         if chunk_windows < 1:
             raise ValueError(f"chunk_windows must be at least 1, got {chunk_windows}")
         self.bundle = bundle
-        self.session = bundle.text_session(threads)
+        self.fused = fused
+        self.session = fused.session if fused is not None else bundle.text_session(threads)
         self.window = bundle.max_chars
         self.overlap = min(overlap, self.window // 2)
         self.batcher = DynamicBatcher(memory_budget_mb, memory_cost(bundle), max_batch_rows)
@@ -133,9 +140,16 @@ class TextPipeline:
         return self.bundle.model_version
 
     def predict(
-        self, texts: Sequence[str], on_progress: ProgressFn | None = None, should_stop: StopFn | None = None
+        self,
+        texts: Sequence[str],
+        on_progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+        images: Sequence[np.ndarray | None] | None = None,
     ) -> list[TextResult]:
         """One :class:`TextResult` per text, in input order.
+
+        ``images`` (fused model only) gives each text's photo tokens, None for
+        a text without a photo; left out, no text has one.
 
         ``on_progress(done, total)`` is called after every batch with the
         characters processed so far (window overlaps counted) and the total,
@@ -147,6 +161,8 @@ class TextPipeline:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise PipelineError(f"text {i} is a {type(text).__name__}, not a string")
+        if images is not None and len(images) != len(texts):
+            raise ValueError(f"{len(images)} images for {len(texts)} texts")
         results: list[TextResult | None] = [None] * len(texts)
         pending: list[_Pending] = []
         for i, text in enumerate(texts):
@@ -154,7 +170,8 @@ class TextPipeline:
                 results[i] = TextResult((), 0.0, self.model_version)
                 continue
             windows = plan_windows(len(text), self.window, self.overlap)
-            pending.append(_Pending(i, text, windows, [None] * len(windows), [None] * len(windows)))
+            image = images[i] if images is not None else None
+            pending.append(_Pending(i, text, windows, [None] * len(windows), [None] * len(windows), image))
         total = sum(w.length for p in pending for w in p.windows)
         done = 0
         for chunk in self._chunks(pending):
@@ -200,6 +217,8 @@ class TextPipeline:
                 lexicon[r, : len(piece)] = self._lexicon.features(piece)
         if lexicon is not None:
             feeds["lexicon"] = lexicon
+        if self.fused is not None:
+            feeds |= self.fused.feeds([record.image for record, _ in rows])
         return feeds
 
     def _run_batch(self, rows: Sequence[tuple[_Pending, int]], batch: Batch) -> None:
