@@ -78,7 +78,8 @@ def test_the_model_menu_offers_retrain_switch_and_roll_back(window: MainWindow, 
     assert "模型(&M)" in titles
     menu = window.model_menu
     texts = [a.text() for a in menu.menu.actions() if a.text()]
-    assert texts[0] == "重新训练(&R)…" and "切换模型(&S)" in texts and "待审核队列" in texts
+    assert texts[:2] == ["预测全部待审核病历(&P)", "重新训练(&R)…"] and "切换模型(&S)" in texts
+    assert "待审核队列" in texts
     menu.update_actions()
     assert [a.text() for a in menu.switch_menu.actions()] == ["（尚无已注册的模型）"]
     assert not menu.roll_back_action.isEnabled()
