@@ -52,6 +52,7 @@ class WorkerSpec:
     large_shape: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
     pred_out: str | None = None  # write the predicted spans here (JSONL), for the F1 comparison
+    fixed_batch_rows: int | None = None  # pipeline only: batches of this many full-length windows (-DBP)
 
     @classmethod
     def from_json(cls, text: str) -> WorkerSpec:
@@ -78,11 +79,14 @@ class _PipelineRunner:
     engine = "TextPipeline"
 
     def __init__(self, spec: WorkerSpec) -> None:
+        from tcm_desktop.inference.batching import FixedBatcher
         from tcm_desktop.inference.bundle import ModelBundle
         from tcm_desktop.inference.text_pipeline import TextPipeline
 
         folder = Path(spec.model)
-        self.pipeline = TextPipeline(ModelBundle.load(folder, threads=spec.threads, device="cpu"), spec.threads)
+        bundle = ModelBundle.load(folder, threads=spec.threads, device="cpu")
+        fixed = FixedBatcher(spec.fixed_batch_rows, bundle.max_chars) if spec.fixed_batch_rows else None
+        self.pipeline = TextPipeline(bundle, spec.threads, batcher=fixed)
         self.size_bytes = bundle_bytes(folder)
 
     def predict(self, records: Sequence[Record]) -> dict[str, list[SpanTuple]]:

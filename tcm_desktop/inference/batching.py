@@ -98,6 +98,23 @@ class DynamicBatcher:
         return self.cost.batch_bytes(len(batch), batch.length)
 
 
+class FixedBatcher:
+    """The ablation without Dynamic Batch Pruning (-DBP): ``rows`` windows a batch in input order,
+    each padded to the full window ``length``, whatever their lengths and the memory they take."""
+
+    def __init__(self, rows: int, length: int) -> None:
+        if rows < 1 or length < 1:
+            raise ValueError(f"rows and length must be at least 1, got {rows} and {length}")
+        self.rows = rows
+        self.length = length
+
+    def plan(self, lengths: Sequence[int]) -> list[Batch]:
+        if any(n < 0 or n > self.length for n in lengths):
+            raise ValueError(f"window lengths must be from 0 to {self.length}")
+        indices = range(len(lengths))
+        return [Batch(tuple(indices[i : i + self.rows]), self.length) for i in range(0, len(lengths), self.rows)]
+
+
 def restore_order(batches: Sequence[Batch], results: Sequence[Sequence[T]]) -> list[T]:
     """Per-window results in input order, from per-batch results aligned with each batch's indices."""
     if len(batches) != len(results):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcm_desktop.domain.records import Prediction, Span
-from tcm_desktop.inference.batching import Batch, DynamicBatcher, MemoryCost
+from tcm_desktop.inference.batching import Batch, DynamicBatcher, FixedBatcher, MemoryCost
 from tcm_desktop.inference.bundle import ModelBundle
 from tcm_desktop.inference.crf import path_marginals
 from tcm_desktop.inference.errors import PipelineError, PredictionCancelled
@@ -121,6 +121,7 @@ class TextPipeline:
         max_batch_rows: int | None = 64,
         chunk_windows: int = 512,
         fused: FusedTextModel | None = None,
+        batcher: FixedBatcher | None = None,
     ) -> None:
         if chunk_windows < 1:
             raise ValueError(f"chunk_windows must be at least 1, got {chunk_windows}")
@@ -129,7 +130,8 @@ class TextPipeline:
         self.session = fused.session if fused is not None else bundle.text_session(threads)
         self.window = bundle.max_chars
         self.overlap = min(overlap, self.window // 2)
-        self.batcher = DynamicBatcher(memory_budget_mb, memory_cost(bundle), max_batch_rows)
+        # Dynamic Batch Pruning, unless a FixedBatcher is given (the -DBP ablation of bench/dbp_ablation.py)
+        self.batcher = batcher or DynamicBatcher(memory_budget_mb, memory_cost(bundle), max_batch_rows)
         self.decoder = TagDecoder(bundle.tags)
         self.chunk_windows = chunk_windows
         self._lexicon = bundle.lexicon if bundle.lexicon_features else None

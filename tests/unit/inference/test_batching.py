@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tcm_desktop.inference.batching import MB, DynamicBatcher, MemoryCost, restore_order
+from tcm_desktop.inference.batching import MB, DynamicBatcher, FixedBatcher, MemoryCost, restore_order
 
 COST = MemoryCost(per_char=32 * 1024, per_char_per_length=150)
 
@@ -77,3 +77,13 @@ def test_bad_settings_are_refused() -> None:
         DynamicBatcher(8, COST).plan([3, -1])
     with pytest.raises(ValueError, match="positive"):
         MemoryCost(per_char=0)
+
+
+def test_the_fixed_batcher_of_the_dbp_ablation_keeps_reading_order_and_pads_to_the_window() -> None:
+    batches = FixedBatcher(rows=2, length=8).plan([3, 8, 1, 5, 0])
+    assert [(b.indices, b.length) for b in batches] == [((0, 1), 8), ((2, 3), 8), ((4,), 8)]
+    assert FixedBatcher(rows=4, length=8).plan([]) == []
+    with pytest.raises(ValueError, match="from 0 to 8"):
+        FixedBatcher(rows=2, length=8).plan([9])
+    with pytest.raises(ValueError, match="at least 1"):
+        FixedBatcher(rows=0, length=8)
