@@ -75,10 +75,9 @@ def _write_jsonl(path: Path, records: Sequence[Record]) -> None:
 
 def write_bench_records(folder: Path, n: int, long_n: int, seed: int, images: bool) -> RecordSet:
     """Generate the records of one run into ``folder`` (``mix.jsonl``, ``long.jsonl``, ``images/``)."""
-    import cv2
-
     from tcm_desktop.demo.corpus import image_seed
     from tcm_desktop.demo.generator import GeneratedRecord, generate_record
+    from tcm_desktop.demo.raster import encode_jpeg
     from tcm_desktop.demo.tongue_image import render_tongue
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -88,10 +87,8 @@ def write_bench_records(folder: Path, n: int, long_n: int, seed: int, images: bo
         record = generated.record
         if not images:
             return record
-        ok, jpeg = cv2.imencode(".jpg", render_tongue(generated.tongue, image_seed(seed, index)))
-        if not ok:
-            raise BenchError(f"could not encode the tongue photo of {record.id}")
-        (folder / "images" / f"{record.id}.jpg").write_bytes(jpeg.tobytes())
+        photo = render_tongue(generated.tongue, image_seed(seed, index))[..., ::-1]  # BGR -> RGB
+        (folder / "images" / f"{record.id}.jpg").write_bytes(encode_jpeg(photo, 95))  # OpenCV's default quality
         return dataclasses.replace(record, image=f"images/{record.id}.jpg")
 
     mix = [with_photo(generate_record(seed, i), i) for i in range(n)]

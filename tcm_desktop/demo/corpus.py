@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-
 from tcm_desktop.demo.generator import generate_records
+from tcm_desktop.demo.raster import encode_jpeg
 from tcm_desktop.demo.tongue_image import render_tongue
 
 LONG_CHARS = 5000
@@ -63,10 +62,7 @@ def write_demo_corpus(
             record = generated.record
             name = f"{record.id}.jpg"
             photo = render_tongue(generated.tongue, image_seed(seed, index))
-            ok, jpeg = cv2.imencode(".jpg", photo, [int(cv2.IMWRITE_JPEG_QUALITY), 90])
-            if not ok:
-                raise OSError(f"could not encode the tongue photo of {record.id}")
-            (image_dir / name).write_bytes(jpeg.tobytes())
+            (image_dir / name).write_bytes(encode_jpeg(photo[..., ::-1], 90))  # the renderer draws BGR
             line = record.to_dict()
             line["image"] = f"{image_dir.name}/{name}"
             line["tongue_truth"] = generated.tongue.to_dict()

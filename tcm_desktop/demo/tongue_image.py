@@ -13,8 +13,17 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-import cv2
 import numpy as np
+
+from tcm_desktop.demo.raster import (
+    decode_jpeg,
+    discs_coverage,
+    encode_jpeg,
+    gaussian_blur,
+    polygon_coverage,
+    polylines_coverage,
+    smooth_upscale,
+)
 
 TONGUE_COLORS: tuple[str, ...] = ("淡白", "淡红", "红", "绛", "暗红/紫暗")
 COAT_COLORS: tuple[str, ...] = ("白", "黄", "黄白相间", "灰黑")
@@ -163,9 +172,7 @@ def _geometry(state: TongueState, g: np.random.Generator, gt: np.random.Generato
 
 
 def _mask(geo: _Geometry, w: int, h: int) -> np.ndarray:
-    m = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(m, [np.round(geo.outline * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    return m
+    return np.rint(polygon_coverage(geo.outline, w, h) * 255).astype(np.uint8)
 
 
 def tongue_mask(state: TongueState, seed: int, size: tuple[int, int] = (320, 240)) -> np.ndarray:
@@ -179,15 +186,11 @@ def tongue_mask(state: TongueState, seed: int, size: tuple[int, int] = (320, 240
 def _smooth_noise(g: np.random.Generator, w: int, h: int, cells: int) -> np.ndarray:
     """Low-frequency noise in roughly [-1, 1]."""
     small = g.standard_normal((cells, max(2, cells * w // h)), dtype=np.float32)
-    return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC) * 0.6, -1.5, 1.5)
+    return np.clip(smooth_upscale(small, w, h) * 0.6, -1.5, 1.5)
 
 
 def _bgr(rgb: tuple[float, float, float]) -> np.ndarray:
     return np.array(rgb[::-1], np.float32)
-
-
-def _polyline(canvas: np.ndarray, pts: np.ndarray, thickness: int, value: float = 1.0) -> None:
-    cv2.polylines(canvas, [np.round(pts * 8).astype(np.int32)], False, value, thickness, cv2.LINE_AA, shift=3)
 
 
 def _background(geo: _Geometry, g: np.random.Generator, u: np.ndarray, v: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -244,7 +247,7 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
     uw, vw = u / wu, (v - vc) / wv
     r2 = uw * uw + vw * vw
     low, low2 = _smooth_noise(g_coat, w, h, 5), _smooth_noise(g_coat, w, h, 8)
-    grain = cv2.GaussianBlur(g_coat.random((h, w), dtype=np.float32) * 3.4 - 1.7, (3, 3), 0.8)
+    grain = gaussian_blur(g_coat.random((h, w), dtype=np.float32) * 3.4 - 1.7, 0.8, size=3)
     island_t = g_coat.uniform(0.1, 0.5)
     n_gloss = int(g_coat.integers(20, 40))
     gloss_uv = np.stack([g_coat.uniform(-0.6, 0.6, n_gloss), g_coat.uniform(0.15, 0.8, n_gloss)], -1)
@@ -269,8 +272,7 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
     factor = np.ones((h, w), np.float32)  # multiplicative surface marks (fissures, tooth marks)
 
     # Fissures: dark thin random polylines on the central surface (drawn from their own stream).
-    cracks = np.zeros((h, w), np.float32)
-    halo = np.zeros((h, w), np.float32)
+    crack_paths = []
     thick = max(1, round(geo.a / 40))
     n_cracks = int(g_fis.integers(3, 8))
     main = g_fis.random() < 0.6
@@ -284,33 +286,29 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
             turn = np.cumsum(g_fis.normal(0, 0.5, steps)) + ang
             us = g_fis.uniform(-0.4, 0.4) + np.concatenate([[0], np.cumsum(0.09 * np.cos(turn))])
             vs = g_fis.uniform(0.2, 0.7) + np.concatenate([[0], np.cumsum(0.05 * np.sin(turn))])
-        pts = geo.to_image(np.clip(us, -0.6, 0.6), np.clip(vs, 0.08, 0.88))
-        _polyline(cracks, pts, thick)
-        _polyline(halo, pts, thick + 3)
+        crack_paths.append(geo.to_image(np.clip(us, -0.6, 0.6), np.clip(vs, 0.08, 0.88)))
     if state.fissure:
-        halo = cv2.GaussianBlur(halo, (5, 5), 1.2)
+        cracks = polylines_coverage(crack_paths, thick, w, h)
+        halo = gaussian_blur(polylines_coverage(crack_paths, thick + 3, w, h), 1.2, size=5)
         depth = np.clip(0.85 * cracks + 0.3 * halo, 0, 1)[..., None]  # cracks expose a dark-red body
         tongue += (body_col * 0.3 - tongue) * depth
 
     # Tooth marks: shading arcs along each scalloped notch.
     if state.tooth_marks:
-        rim = np.zeros((h, w), np.float32)
         ang = np.linspace(-np.pi / 2, np.pi / 2, 12)
+        arcs = []
         for side, vcn, r, d in geo.notches:
             base_u = side * (0.86 + 0.14 * min(vcn / 0.5, 1.0) ** 0.7)
-            pts = geo.to_image(base_u - side * (d + 0.05) * np.cos(ang), vcn + r * np.sin(ang))
-            _polyline(rim, pts, max(2, thick + 1))
-        rim = cv2.GaussianBlur(rim, (5, 5), 1.5)
+            arcs.append(geo.to_image(base_u - side * (d + 0.05) * np.cos(ang), vcn + r * np.sin(ang)))
+        rim = gaussian_blur(polylines_coverage(arcs, max(2, thick + 1), w, h), 1.5, size=5)
         factor -= 0.25 * np.clip(rim, 0, 1)
 
     # Moist specular highlights (many glossy blobs for 腻, a broad sheen for peeled/mirror tongues).
-    spec = np.zeros((h, w), np.float32)
     n_few = int(g_nui.integers(1, 4))
     n_hi = n_gloss if state.coat_thickness == "腻" else n_few
     rad = max(1, round(geo.a / 60)) if state.coat_thickness == "腻" else max(2, round(geo.a / 18))
-    for x, y in geo.to_image(gloss_uv[:n_hi, 0], gloss_uv[:n_hi, 1]):
-        cv2.circle(spec, (int(x), int(y)), rad, 1.0, -1, cv2.LINE_AA)
-    spec = cv2.GaussianBlur(spec, (0, 0), 1.0 + rad * 0.6)
+    centres = geo.to_image(gloss_uv[:n_hi, 0], gloss_uv[:n_hi, 1]).astype(int)  # whole pixels, as before
+    spec = gaussian_blur(discs_coverage(centres, rad, w, h), 1.0 + rad * 0.6)
     sheen = 0.55 if state.coat_thickness == "腻" else (0.35 if state.coat_thickness == "少苔/无苔" else 0.22)
     tongue = tongue * factor[..., None] + (255 * sheen * np.clip(spec * 1.6, 0, 1))[..., None]
     img = bg + (tongue - bg) * alpha
@@ -321,10 +319,9 @@ def render_tongue(state: TongueState, seed: int, size: tuple[int, int] = (320, 2
     gain = g_nui.uniform(0.88, 1.12)
     img *= (grad * gain)[..., None]
     img *= np.array([1 + temp, 1.0, 1 - temp], np.float32)
-    img = cv2.GaussianBlur(img, (0, 0), g_nui.uniform(0.4, 1.0))
+    img = gaussian_blur(img, g_nui.uniform(0.4, 1.0))
     sigma = g_nui.uniform(1.5, 4.5) * 3.46
     img += (g_nui.random((h, w), dtype=np.float32) - 0.5)[..., None] * sigma
     out = np.clip(img, 0, 255).astype(np.uint8)
     quality = int(g_nui.integers(60, 93))
-    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+    return decode_jpeg(encode_jpeg(out[..., ::-1], quality))[..., ::-1].copy()  # BGR -> RGB -> BGR

@@ -17,11 +17,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tcm_desktop.inference.errors import PipelineError
+from tcm_desktop.inference.image_ops import resize_area
 
 MAX_SIDE = 2048  # longer side after decoding; the models look at 128-pixel versions
 MAX_PIXELS = 200_000_000  # refuse beyond this many pixels in the header (no photo is that large)
@@ -137,5 +137,5 @@ def decode_photo(source: bytes | Path | str, name: str | None = None, max_side: 
     if max(height_now, width_now) > max_side:
         factor = max_side / max(height_now, width_now)
         size = (max(1, round(width_now * factor)), max(1, round(height_now * factor)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        rgb = resize_area(rgb, size)
     return DecodedPhoto(np.ascontiguousarray(rgb), (full_w, full_h), rgb.shape[1] / full_w)

@@ -196,8 +196,7 @@ class TonguePipeline:
         located = []
         for photo, frame, prob in zip(photos, frames, probs, strict=True):
             mask = prob[0] > crop.threshold
-            inside = frame.mask_to_image(mask.astype(np.float32)) > 0.5
-            fraction = float(inside.mean()) if inside.size else 0.0
+            fraction = frame.photo_fraction(mask)
             box = mask_box(mask, 0.0)
             found = box is not None and fraction >= crop.min_tongue_fraction
             located.append(_Located(photo, found, frame.box_to_image(box) if found and box else None, fraction))

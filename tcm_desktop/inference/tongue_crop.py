@@ -1,4 +1,4 @@
-"""Geometry shared by tongue-model training and inference (numpy + OpenCV only, no torch).
+"""Geometry shared by tongue-model training and inference (numpy only: no torch, no OpenCV).
 
 Training and the runtime call the same functions, so the pixels a model sees
 at run time are made exactly as the pixels it was trained on:
@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
+
+from tcm_desktop.inference.image_ops import largest_component, pad_constant, resize_area, resize_linear
 
 Box = tuple[int, int, int, int]
 # Padding colour: mid-grey, far from every tongue colour, the same in training and at run time.
@@ -72,12 +73,20 @@ class Letterbox:
             back(y1, self.top, self.height),
         )
 
-    def mask_to_image(self, canvas_mask: np.ndarray) -> np.ndarray:
-        """A float map over the canvas resized back onto the photo (bilinear), HxW float32."""
+    def inner(self, canvas_map: np.ndarray) -> np.ndarray:
+        """The part of a canvas-sized map that covers the photo (the padding cut off)."""
         inner_w = max(1, round(self.width * self.scale))
         inner_h = max(1, round(self.height * self.scale))
-        inner = canvas_mask[self.top : self.top + inner_h, self.left : self.left + inner_w].astype(np.float32)
-        return cv2.resize(inner, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        return canvas_map[self.top : self.top + inner_h, self.left : self.left + inner_w]
+
+    def mask_to_image(self, canvas_mask: np.ndarray) -> np.ndarray:
+        """A float map over the canvas resized back onto the photo (bilinear), HxW float32."""
+        return resize_linear(self.inner(canvas_mask).astype(np.float32), (self.width, self.height))
+
+    def photo_fraction(self, canvas_mask: np.ndarray) -> float:
+        """The share of the photo a boolean canvas mask covers, counted on the canvas (no resize back)."""
+        inside = self.inner(canvas_mask)
+        return float(inside.mean()) if inside.size else 0.0
 
 
 def letterbox(image: np.ndarray, size: int, pad_value: int = PAD_VALUE) -> tuple[np.ndarray, Letterbox]:
@@ -85,8 +94,8 @@ def letterbox(image: np.ndarray, size: int, pad_value: int = PAD_VALUE) -> tuple
     height, width = image.shape[:2]
     scale = size / max(height, width)
     inner_w, inner_h = max(1, round(width * scale)), max(1, round(height * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (inner_w, inner_h), interpolation=interpolation)
+    resize = resize_area if scale < 1 else resize_linear
+    resized = resize(image, (inner_w, inner_h))
     canvas = np.full((size, size) + image.shape[2:], pad_value, dtype=image.dtype)
     left, top = (size - inner_w) // 2, (size - inner_h) // 2
     canvas[top : top + inner_h, left : left + inner_w] = resized
@@ -95,12 +104,7 @@ def letterbox(image: np.ndarray, size: int, pad_value: int = PAD_VALUE) -> tuple
 
 def largest_region(mask: np.ndarray) -> np.ndarray:
     """The largest 8-connected region of a boolean mask (all False when the mask is empty)."""
-    binary = np.ascontiguousarray(mask, dtype=np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if count <= 1:
-        return np.zeros(mask.shape, dtype=bool)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return labels == biggest
+    return largest_component(mask)
 
 
 def mask_box(mask: np.ndarray, min_fraction: float = 0.0) -> Box | None:
@@ -146,10 +150,9 @@ def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
         pad_left, pad_top = 0, 0
         pad_right, pad_bottom = x1 - x0 - 1, y1 - y0 - 1
     if pad_left or pad_top or pad_right or pad_bottom:
-        value = (PAD_VALUE,) * (image.shape[2] if image.ndim == 3 else 1)
-        inner = cv2.copyMakeBorder(inner, pad_top, pad_bottom, pad_left, pad_right, cv2.BORDER_CONSTANT, value=value)
-    interpolation = cv2.INTER_AREA if inner.shape[0] > size else cv2.INTER_LINEAR
-    return cv2.resize(inner, (size, size), interpolation=interpolation)
+        inner = pad_constant(inner, pad_top, pad_bottom, pad_left, pad_right, PAD_VALUE)
+    resize = resize_area if inner.shape[0] > size else resize_linear
+    return resize(inner, (size, size))
 
 
 def to_model_input(images: list[np.ndarray]) -> np.ndarray:

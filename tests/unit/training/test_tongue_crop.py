@@ -103,3 +103,15 @@ def test_mask_iou() -> None:
     assert mask_iou(a, b) == 1.0
     a[:2], b[1:3] = True, True
     assert mask_iou(a, b) == pytest.approx(4 / 12)
+
+
+def test_the_photo_fraction_counts_the_photo_part_of_the_canvas_only() -> None:
+    photo = np.zeros((50, 100, 3), np.uint8)  # wide: padded above and below on a 64 canvas
+    _canvas, frame = letterbox(photo, 64)
+    mask = np.ones((64, 64), bool)  # padding included
+    assert frame.photo_fraction(mask) == 1.0
+    mask[:, :32] = False
+    assert frame.photo_fraction(mask) == pytest.approx(0.5)
+    assert frame.photo_fraction(np.zeros((64, 64), bool)) == 0.0
+    full = frame.mask_to_image(mask.astype(np.float32)) > 0.5  # what it stands in for
+    assert abs(full.mean() - frame.photo_fraction(mask)) < 0.02
