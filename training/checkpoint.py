@@ -91,17 +91,20 @@ class Checkpoint:
             "commit": self.commit,
         }
 
-    def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-save never leaves a truncated checkpoint."""
-        payload = self.describe() | {
+    def payload(self) -> dict[str, Any]:
+        """What :meth:`save` writes: :meth:`describe` plus the vocabulary, the tensors and the progress."""
+        return self.describe() | {
             "tag_scheme": self.scheme.to_dict(),
             "vocab": list(self.vocab),
             "state_dict": self.state_dict,
             "progress": self.progress,
         }
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash mid-save never leaves a truncated checkpoint."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        torch.save(payload, partial)
+        torch.save(self.payload(), partial)
         os.replace(partial, path)
 
     @classmethod
@@ -112,6 +115,11 @@ class Checkpoint:
             raise CheckpointError(f"no checkpoint at {path}") from exc
         except Exception as exc:  # torch raises many types for a corrupt file
             raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+        return cls.from_payload(raw, path)
+
+    @classmethod
+    def from_payload(cls, raw: Any, path: Path | str = "checkpoint") -> Checkpoint:
+        """The checkpoint in ``raw`` (what :meth:`payload` returns; ``path`` names it in errors)."""
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise CheckpointError(f"{path} is not a {FORMAT} file")
         if int(raw.get("format_version", 0)) > FORMAT_VERSION:
