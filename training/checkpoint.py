@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,20 +103,11 @@ class Checkpoint:
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-save never leaves a truncated checkpoint."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        torch.save(self.payload(), partial)
-        os.replace(partial, path)
+        save_payload(self.payload(), path)
 
     @classmethod
     def load(cls, path: Path) -> Checkpoint:
-        try:
-            raw = torch.load(path, map_location="cpu", weights_only=False)
-        except FileNotFoundError as exc:
-            raise CheckpointError(f"no checkpoint at {path}") from exc
-        except Exception as exc:  # torch raises many types for a corrupt file
-            raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
-        return cls.from_payload(raw, path)
+        return cls.from_payload(load_payload(path), path)
 
     @classmethod
     def from_payload(cls, raw: Any, path: Path | str = "checkpoint") -> Checkpoint:
@@ -142,3 +134,21 @@ class Checkpoint:
             )
         except KeyError as exc:
             raise CheckpointError(f"{path} lacks {exc.args[0]!r}") from exc
+
+
+def save_payload(payload: Mapping[str, Any], path: Path) -> None:
+    """``torch.save`` to a partial file, then renamed: a crash mid-save never leaves a truncated checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(dict(payload), partial)
+    os.replace(partial, path)
+
+
+def load_payload(path: Path) -> Any:
+    """What :func:`save_payload` wrote; :class:`CheckpointError` naming the file when it cannot be read."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"no checkpoint at {path}") from exc
+    except Exception as exc:  # torch raises many types for a corrupt file
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc

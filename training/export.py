@@ -109,19 +109,25 @@ def export_onnx(model: Tagger, path: Path, metadata: Mapping[str, str], opset: i
     second dynamo export in one process pins the length axis to the example's
     (position ids and masks fixed at 8 characters), whatever was reset.
     """
+    # parametrised modules only serialise through state_dict; the CRF penalties are buffers in it
+    payload = {
+        "config": model.config.to_dict(),
+        "state": model.state_dict(),
+        "path": str(path),
+        "metadata": dict(metadata),
+        "opset": opset,
+    }
+    export_in_child("training.export", payload)
+
+
+def export_in_child(module: str, payload: Mapping[str, object]) -> None:
+    """``python -m module JOB`` with ``payload`` saved as JOB: one dynamo export per fresh interpreter
+    (see :func:`export_onnx`); :class:`ExportError` with the child's last words when it fails."""
     with tempfile.TemporaryDirectory() as tmp:
         job = Path(tmp) / "job.pt"
-        # parametrised modules only serialise through state_dict; the CRF penalties are buffers in it
-        payload = {
-            "config": model.config.to_dict(),
-            "state": model.state_dict(),
-            "path": str(path),
-            "metadata": dict(metadata),
-            "opset": opset,
-        }
-        torch.save(payload, job)
+        torch.save(dict(payload), job)
         result = subprocess.run(
-            [sys.executable, "-m", "training.export", str(job)],
+            [sys.executable, "-m", module, str(job)],
             capture_output=True,
             text=True,
             cwd=Path(__file__).resolve().parents[1],

@@ -8,14 +8,11 @@ text-only baseline), its weights and the image-token source.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from training.checkpoint import Checkpoint, CheckpointError
+from training.checkpoint import Checkpoint, CheckpointError, load_payload, save_payload
 from training.fusion.model import FusedTagger, FusionConfig
 
 FORMAT = "tcm-fused-tagger"
@@ -67,19 +64,11 @@ class FusedCheckpoint:
             "metrics": self.metrics,
             "progress": self.progress,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        torch.save(payload, partial)
-        os.replace(partial, path)
+        save_payload(payload, path)
 
     @classmethod
     def load(cls, path: Path) -> FusedCheckpoint:
-        try:
-            raw = torch.load(path, map_location="cpu", weights_only=False)
-        except FileNotFoundError as exc:
-            raise CheckpointError(f"no checkpoint at {path}") from exc
-        except Exception as exc:  # torch raises many types for a corrupt file
-            raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+        raw = load_payload(path)
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise CheckpointError(f"{path} is not a {FORMAT} file")
         if int(raw.get("format_version", 0)) > FORMAT_VERSION:

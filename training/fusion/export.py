@@ -14,9 +14,7 @@ interpreter per export.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from training.export import (
     ExportError,
     _add_sequence_lens,
     dynamo_export,
+    export_in_child,
     save_checked,
 )
 from training.fusion.model import FusedTagger, FusionConfig
@@ -122,25 +121,15 @@ def export_fused_onnx(model: FusedTagger, path: Path, metadata: Mapping[str, str
     """Write ``model``'s graph to ``path`` (in a fresh interpreter, as :func:`training.export.export_onnx`)."""
     if model.fusion_config is None:
         raise ExportError("a text-only model has no image inputs; export its tagger with training.export")
-    with tempfile.TemporaryDirectory() as tmp:
-        job = Path(tmp) / "job.pt"
-        payload = {
-            "tagger": model.config.to_dict(),
-            "fusion": model.fusion_config.to_dict(),
-            "state": model.state_dict(),
-            "path": str(path),
-            "metadata": dict(metadata),
-            "opset": opset,
-        }
-        torch.save(payload, job)
-        result = subprocess.run(
-            [sys.executable, "-m", "training.fusion.export", str(job)],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parents[2],
-        )
-    if result.returncode != 0:
-        raise ExportError(f"ONNX export failed: {result.stderr.strip()[-2000:]}")
+    payload = {
+        "tagger": model.config.to_dict(),
+        "fusion": model.fusion_config.to_dict(),
+        "state": model.state_dict(),
+        "path": str(path),
+        "metadata": dict(metadata),
+        "opset": opset,
+    }
+    export_in_child("training.fusion.export", payload)
 
 
 def check_fused_onnx(model: FusedTagger, path: Path, feeds: Mapping[str, Tensor]) -> dict[str, float]:
