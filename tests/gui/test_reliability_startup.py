@@ -5,6 +5,7 @@ previous registered version."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,37 +124,37 @@ def test_the_scheduler_backs_up_at_start_when_due_and_on_every_tick(qtbot, tmp_p
         scheduler.stop()
 
 
-def test_after_file_open_the_scheduler_backs_up_the_database_now_browsed(
+@pytest.fixture
+def window_with_backups(
     qtbot, tmp_path: Path, db: Database, schema: Schema
-) -> None:
+) -> Iterator[tuple[MainWindow, BackupScheduler]]:
+    """A main window with the app's backup scheduler, its first backup done."""
     window = MainWindow(db, schema, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     scheduler = app_module._start_backups(window, db, AppSettings())
-    try:
-        qtbot.waitUntil(lambda: not scheduler.runner.running, timeout=30_000)
-        other = make_db(tmp_path / "other.db", n=3)
-        with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
-            assert window.open_database(other)
-        assert done.args[0].path.name.startswith("other-backup-") and scheduler.db_path == other.resolve()
-    finally:
-        scheduler.stop()
+    qtbot.waitUntil(lambda: not scheduler.runner.running, timeout=30_000)
+    yield window, scheduler
+    scheduler.stop()
+
+
+def test_after_file_open_the_scheduler_backs_up_the_database_now_browsed(
+    qtbot, tmp_path: Path, window_with_backups: tuple[MainWindow, BackupScheduler]
+) -> None:
+    window, scheduler = window_with_backups
+    other = make_db(tmp_path / "other.db", n=3)
+    with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
+        assert window.open_database(other)
+    assert done.args[0].path.name.startswith("other-backup-") and scheduler.db_path == other.resolve()
 
 
 def test_file_back_up_now_makes_a_backup_even_when_one_is_recent(
-    qtbot, tmp_path: Path, db: Database, schema: Schema
+    qtbot, window_with_backups: tuple[MainWindow, BackupScheduler]
 ) -> None:
-    window = MainWindow(db, schema, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    scheduler = app_module._start_backups(window, db, AppSettings())
-    try:
-        qtbot.waitUntil(lambda: not scheduler.runner.running, timeout=30_000)
-        action = scheduler.backup_action
-        assert action in window.file_menu.actions()
-        with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
-            action.trigger()
-        assert done.args[0].path.is_file() and str(done.args[0].path) in window.statusBar().currentMessage()
-    finally:
-        scheduler.stop()
+    window, scheduler = window_with_backups
+    assert scheduler.backup_action in window.file_menu.actions()
+    with qtbot.waitSignal(scheduler.backed_up, timeout=30_000) as done:
+        scheduler.backup_action.trigger()
+    assert done.args[0].path.is_file() and str(done.args[0].path) in window.statusBar().currentMessage()
 
 
 def test_the_scheduler_waits_when_the_last_backup_is_recent_and_can_be_turned_off(qtbot, tmp_path: Path) -> None:
