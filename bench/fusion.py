@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import update_section  # noqa: E402
+from bench.report import DOC, update_section  # noqa: E402
 
 SECTION = "fusion"
 VARIANTS = ("shipped", "text-only", "fused-h8", "fused-h8-AG", "fused-h4", "fused-h12")
@@ -190,10 +190,7 @@ def main() -> None:
     parser.add_argument("--doc", type=Path, help="benchmark page (default docs/benchmarks.md)")
     args = parser.parse_args()
     body = render(args.runs, args.variant or list(VARIANTS))
-    if args.doc:
-        update_section(SECTION, body, args.doc)
-    else:
-        update_section(SECTION, body)
+    update_section(SECTION, body, args.doc or DOC)
     print(body)
 
 

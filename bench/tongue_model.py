@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import update_section  # noqa: E402
+from bench.report import DOC, update_section  # noqa: E402
 
 SECTION = "tongue-image"
 
@@ -150,10 +150,7 @@ def main() -> None:
     body = render(metrics, manifest)
     if manifest is not None and args.card is not None:
         args.card.write_text(render_card(metrics, manifest), encoding="utf-8")
-    if args.doc:
-        update_section(SECTION, body, args.doc)
-    else:
-        update_section(SECTION, body)
+    update_section(SECTION, body, args.doc or DOC)
     print(body)
 
 

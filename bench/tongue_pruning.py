@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import update_section  # noqa: E402
+from bench.report import DOC, update_section  # noqa: E402
 
 SECTION = "tongue-pruning"
 NAMES = {"none": "unpruned", "l1": "L1 uniform", "memory": "memory-constrained (LSTM + REINFORCE)"}
@@ -210,10 +210,7 @@ def main() -> None:
     rows = [load_strategy("none", args.run, args.run, bundle)]
     rows += [load_strategy(name, Path(folder).resolve(), args.run, bundle) for name, folder in folders.items()]
     body = render(rows)
-    if args.doc:
-        update_section(SECTION, body, args.doc)
-    else:
-        update_section(SECTION, body)
+    update_section(SECTION, body, args.doc or DOC)
     print(body)
 
 

@@ -13,7 +13,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,28 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def warmup_linear_schedule(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup_fraction`` of the steps, then linear decay to 0."""
+    total = max(1, total_steps)
+    warmup = max(1, int(total * warmup_fraction))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
+
+
+def augment_for(vocab: Sequence[str], lexicon_drop: float, char_noise: float) -> Augment:
+    """The training-time noise for a model with ``vocab`` (special tokens ``[X]`` first, never drawn)."""
+    return Augment(
+        lexicon_drop=lexicon_drop,
+        char_noise=char_noise,
+        unk_id=list(vocab).index("[UNK]"),
+        vocab_size=len(vocab),
+        first_regular_id=sum(1 for t in vocab if t.startswith("[") and t.endswith("]") and len(t) > 2),
+    )
 
 
 def _file_digest(path: Path) -> str:
@@ -175,18 +197,8 @@ class Trainer:
         params = list(self.model.parameters()) + (list(self.distill_loss.parameters()) if self.distill_loss else [])
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         steps_per_epoch = math.ceil(len(self.train_items) / cfg.batch_size / cfg.grad_accum)
-        total = max(1, steps_per_epoch * cfg.epochs)
-        warmup = max(1, int(total * cfg.warmup_fraction))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
-        )
-        self.augment = Augment(
-            lexicon_drop=cfg.lexicon_drop,
-            char_noise=cfg.char_noise,
-            unk_id=self.vocab.index("[UNK]"),
-            vocab_size=len(self.vocab),
-            first_regular_id=sum(1 for t in self.vocab if t.startswith("[") and t.endswith("]") and len(t) > 2),
-        )
+        self.scheduler = warmup_linear_schedule(self.optimizer, steps_per_epoch * cfg.epochs, cfg.warmup_fraction)
+        self.augment = augment_for(self.vocab, cfg.lexicon_drop, cfg.char_noise)
 
     def _init_weights(self, source: Checkpoint, path: str) -> None:
         """Take every tensor of ``source`` whose name and shape match (all of them when fine-tuning,

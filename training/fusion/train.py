@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from tcm_desktop.inference.lexicon import Lexicon
-from training.batches import Augment, encode_windows
+from training.batches import encode_windows
 from training.checkpoint import Checkpoint
 from training.data import windows
 from training.fusion.checkpoint import FusedCheckpoint
@@ -36,7 +36,7 @@ from training.fusion.data import ImageTokens, PairedExample, fused_batches, load
 from training.fusion.evaluate import predict, score
 from training.fusion.features import TokenCache
 from training.fusion.model import FusedTagger, FusionConfig
-from training.trainer import seed_everything
+from training.trainer import augment_for, seed_everything, warmup_linear_schedule
 from training.vocab import make_tokenizer_from_tokens
 
 
@@ -99,18 +99,9 @@ class FusionRun:
             groups.append({"params": fusion_params, "lr": config.fusion_lr})
         self.optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
         self.steps_per_epoch = math.ceil(len(self.items) / config.batch_size)
-        total = max(1, self.steps_per_epoch * config.epochs)
-        warmup = max(1, int(total * config.warmup_fraction))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
-        )
-        self.augment = Augment(
-            lexicon_drop=config.lexicon_drop,
-            char_noise=config.char_noise,
-            unk_id=self.base.vocab.index("[UNK]"),
-            vocab_size=len(self.base.vocab),
-            first_regular_id=sum(1 for t in self.base.vocab if t.startswith("[") and t.endswith("]") and len(t) > 2),
-        )
+        total = self.steps_per_epoch * config.epochs
+        self.scheduler = warmup_linear_schedule(self.optimizer, total, config.warmup_fraction)
+        self.augment = augment_for(self.base.vocab, config.lexicon_drop, config.char_noise)
 
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {self.config.name}: {message}", file=sys.stderr, flush=True)
