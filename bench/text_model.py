@@ -198,10 +198,16 @@ def cmd_distill(args: argparse.Namespace) -> None:
     dev, _ = load_examples(args.gen_dev)
     emr, _ = load_examples(args.emr)
     teacher_best = train_or_reuse(
-        _generated(args.gen_train, args.gen_dev, args.runs / "gen_teacher", model_overrides={})
+        _generated(args.gen_train, args.gen_dev, args.runs / "gen_teacher", model_overrides={}, threads=args.threads)
     )
     distilled_best = train_or_reuse(
-        _generated(args.gen_train, args.gen_dev, args.runs / "gen_student_distilled", teacher=str(teacher_best))
+        _generated(
+            args.gen_train,
+            args.gen_dev,
+            args.runs / "gen_student_distilled",
+            teacher=str(teacher_best),
+            threads=args.threads,
+        )
     )
     models = [
         ("teacher (4L/312/12 heads, TinyBERT-4 shape)", teacher_best),

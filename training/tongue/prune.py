@@ -78,6 +78,7 @@ class PruneConfig:
     budget_params: float | None = 0.35
     budget_macs: float | None = None
     episodes: int = 120
+    policy_hidden: int = 64  # the decision network's LSTM width
     search_minutes: float | None = None
     penalty: float = 2.0
     calibration_batches: int = 4  # training batches that re-estimate BatchNorm after pruning
@@ -113,6 +114,7 @@ def _l1(_config: PruneConfig, _score: ProxyScore, _batch: Tensor) -> Pruner:
 def _memory(config: PruneConfig, score: ProxyScore, batch: Tensor) -> Pruner:
     settings = SearchSettings(
         episodes=config.episodes,
+        hidden=config.policy_hidden,
         penalty=config.penalty,
         seed=config.seed,
         max_seconds=None if config.search_minutes is None else 60 * config.search_minutes,
@@ -125,7 +127,7 @@ PRUNERS: dict[str, Callable[[PruneConfig, ProxyScore, Tensor], Pruner]] = {"l1":
 
 def _request(config: PruneConfig, source_sha: str) -> dict[str, Any]:
     """What decides the plan; a rerun must ask the same to reuse it (fine-tuning settings may change)."""
-    keys = ("pruner", "budget_params", "budget_macs", "episodes", "search_minutes", "penalty",
+    keys = ("pruner", "budget_params", "budget_macs", "episodes", "policy_hidden", "search_minutes", "penalty",
             "calibration_batches", "reward_images", "batch_size", "seed")  # fmt: skip
     return {k: getattr(config, k) for k in keys} | {"source_sha256": source_sha}
 
@@ -262,6 +264,7 @@ def prune_tongue_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget-params", type=float, default=0.35, help="fraction of the unpruned parameters")
     parser.add_argument("--budget-macs", type=float, help="fraction of the unpruned MACs (optional)")
     parser.add_argument("--episodes", type=int, default=120, help="REINFORCE episodes (memory pruner)")
+    parser.add_argument("--policy-hidden", type=int, default=64, help="decision network LSTM width (memory pruner)")
     parser.add_argument("--search-minutes", type=float, help="stop the search after this long")
     parser.add_argument("--penalty", type=float, default=2.0, help="reward lost per unit of relative budget excess")
     parser.add_argument("--calibration-batches", type=int, default=4)
@@ -276,7 +279,8 @@ def prune_tongue_main(argv: Sequence[str] | None = None) -> int:
     config = PruneConfig(
         checkpoint=args.checkpoint, data=args.data, out=args.out, pruner=args.pruner,
         budget_params=args.budget_params, budget_macs=args.budget_macs, episodes=args.episodes,
-        search_minutes=args.search_minutes, penalty=args.penalty, calibration_batches=args.calibration_batches,
+        policy_hidden=args.policy_hidden, search_minutes=args.search_minutes, penalty=args.penalty,
+        calibration_batches=args.calibration_batches,
         reward_images=args.reward_images, finetune_epochs=args.finetune_epochs, lr=args.lr,
         max_minutes=args.max_minutes, batch_size=args.batch_size, seed=args.seed, threads=args.threads,
     )  # fmt: skip

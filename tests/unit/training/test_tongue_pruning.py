@@ -188,7 +188,10 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for name, model in (("segmenter", TinyUNet(SegmenterConfig(input_size=SIZE, base_channels=4, depth=2))),
                         ("classifier", tiny_classifier())):  # fmt: skip
         (run / name).mkdir(parents=True)
-        payload = checkpoint_payload(model.eval(), config, epoch=1, data={"source": "generated"}, best_score=0.5)
+        history = [{"epoch": 1, "score": 0.5, "val_iou": 0.5}]  # what tcm evaluate-tongue reads back
+        payload = checkpoint_payload(
+            model.eval(), config, epoch=1, history=history, data={"source": "generated"}, best_score=0.5
+        )
         torch.save(payload, run / name / "best.pt")
     return data, run
 
@@ -251,3 +254,32 @@ def test_the_pruning_benchmark_reads_the_reports_and_marks_what_was_not_measured
     assert cells[1] == f"{report['after']['params'] / 1e6:.2f}" and cells[2] == f"{report['ratio']['params'] * 100:.1f}"
     assert cells[5] == "-"  # no bundle exported: no size is made up
     assert "params <= 50.0 %" in body
+
+
+def test_the_sweep_prunes_each_setting_once_and_tables_what_the_runs_wrote(
+    tiny_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from bench.tongue_sweep import RATIO_SECTION, main
+
+    data, run = tiny_run
+    doc = tmp_path / "benchmarks.md"
+    args = ["--run", str(run), "--data", str(data), "--ratios", "0.5", "--hidden", "64", "32", "--episodes", "2",
+            "--finetune-epochs", "0", "--batch-size", "8", "--calibration-batches", "1", "--doc", str(doc)]  # fmt: skip
+    assert main(args) == 0
+    sweep = run / "sweep"
+    assert sorted(p.name for p in sweep.iterdir()) == ["l1_r50", "memory_r50", "memory_r50_h32"]
+    l1 = json.loads((sweep / "l1_r50" / "pruning.json").read_text(encoding="utf-8"))
+    assert l1["request"]["budget_params"] == 0.5 and l1["ratio"]["params"] <= 0.5
+    h32 = json.loads((sweep / "memory_r50_h32" / "pruning.json").read_text(encoding="utf-8"))
+    assert h32["request"]["policy_hidden"] == 32
+
+    text = doc.read_text(encoding="utf-8")
+    assert f"<!-- BEGIN {RATIO_SECTION} -->" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 50 %"))
+    assert row.split("|")[2].strip() == f"{l1['ratio']['params'] * 100:.1f} / {l1['ratio']['macs'] * 100:.1f}"
+    hidden_rows = [line for line in text.splitlines() if line.startswith(("| 32 |", "| 64 |"))]
+    assert len(hidden_rows) == 2 and all("| - | - |" not in line for line in hidden_rows)
+
+    stamp = (sweep / "l1_r50" / "pruning.json").stat().st_mtime_ns
+    assert main(args) == 0  # done settings are not run again
+    assert (sweep / "l1_r50" / "pruning.json").stat().st_mtime_ns == stamp
