@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tcm_desktop.domain import FormValue, Prediction, RecordStatus, SetBy
@@ -111,6 +112,16 @@ class PredictionRepository:
             return None
         prediction_id, version, uncertainty, tongue_json, flags_json = row
         return prediction_id, self._load(prediction_id, record_id, version, uncertainty, tongue_json, flags_json)
+
+    def awaiting(self, model_version: str, statuses: Sequence[RecordStatus]) -> list[str]:
+        """Ids (in order) of the records in ``statuses`` with no prediction of ``model_version``: one query."""
+        marks = ", ".join("?" for _ in statuses)
+        sql = (
+            f"SELECT r.id FROM records r WHERE r.status IN ({marks}) AND NOT EXISTS"
+            " (SELECT 1 FROM predictions p WHERE p.record_id = r.id AND p.model_version = ?) ORDER BY r.id"
+        )
+        params = [RecordStatus(s).value for s in statuses] + [model_version]
+        return [row[0] for row in self._db.conn.execute(sql, params)]
 
     def _load(
         self, prediction_id: int, record_id: str, version: str, uncertainty: float, tongue_json: str, flags_json: str

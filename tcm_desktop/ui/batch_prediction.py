@@ -62,9 +62,8 @@ class BatchPrediction(QObject):
 
     def waiting_ids(self) -> list[str]:
         """New and predicted records without a prediction of the model in use, in id order."""
-        db, version = self._database(), self._inference.model_version
-        ids = sorted(s.id for status in WAITING for s in db.records.list(status=status))
-        return [i for i in ids if version is None or db.predictions.latest(i, version) is None]
+        version = self._inference.model_version
+        return [] if version is None else self._database().predictions.awaiting(version, WAITING)
 
     def start(self) -> bool:
         """Start a run; False (with a message) when there is no model, nothing to do or one runs."""

@@ -53,6 +53,18 @@ def test_prediction_is_stored_and_moves_new_record_to_predicted(plain: Database)
     assert db.predictions.count("R1") == 2
 
 
+def test_records_awaiting_a_model_version_are_listed_in_id_order(db: Database) -> None:
+    for record_id in ("C", "A", "B", "D"):
+        db.records.add(Record(record_id, "general", "咳嗽"))
+    db.predictions.add(Prediction("A", "m1", ()))
+    db.predictions.add(Prediction("B", "m2", ()))
+    db.records.set_status("D", RecordStatus.VERIFIED, "doctor")
+    waiting = (RecordStatus.NEW, RecordStatus.PREDICTED)
+    assert db.predictions.awaiting("m1", waiting) == ["B", "C"]
+    assert db.predictions.awaiting("m2", waiting) == ["A", "C"]
+    assert db.predictions.awaiting("m1", (RecordStatus.VERIFIED,)) == ["D"]
+
+
 def test_review_queue_orders_by_uncertainty(db: Database) -> None:
     for record_id, uncertainty in (("A", 0.1), ("B", None), ("C", 0.9), ("D", 0.5)):
         db.records.add(Record(record_id, "general", "咳嗽"))
