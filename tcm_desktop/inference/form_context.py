@@ -8,6 +8,7 @@ history, what was said earlier in its sentence) instead of re-reading the text.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +61,18 @@ def _digit(ch: str) -> bool:
     return "0" <= ch <= "9"
 
 
+@functools.lru_cache(maxsize=8)
+def _by_first_char(headers: tuple[tuple[str, str], ...]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The header words grouped by their first character, longest first in each group (a record has
+    thousands of line starts and the book hundreds of headers: compare only those that can match)."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for word, kind in headers:
+        index.setdefault(word[:1], []).append((word, kind))
+    return {first: tuple(words) for first, words in index.items()}
+
+
 def _header_at(text: str, at: int, headers: Sequence[tuple[str, str]], strong: bool) -> tuple[str, str] | None:
-    for word, kind in headers:  # longest first
+    for word, kind in _by_first_char(tuple(headers)).get(text[at : at + 1], ()):  # longest first
         if text.startswith(word, at):
             end = at + len(word)
             if strong or end == len(text) or text[end] in RIGHT_MARKS or text[end] in BRACKETS:
