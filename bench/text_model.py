@@ -3,6 +3,7 @@
     python bench/text_model.py tcm-ner   --data ../shared/data/tcm_ner --runs /work/runs/bench
     python bench/text_model.py ablation  --data ../shared/data/tcm_ner --runs /work/runs/bench
     python bench/text_model.py distill   --runs /work/runs/bench   # generated corpus, scored on emr_dev too
+    python bench/text_model.py shapes    --runs /work/runs/bench   # smaller encoders: F1 against INT8 speed
 
 Each sub-command trains what it needs (resumable: a run folder with a
 finished ``best.pt`` is reused, a half-done one resumes from ``last.pt``),
@@ -12,8 +13,10 @@ scores the test set and rewrites its own section of the benchmark page.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import update_section  # noqa: E402
+from bench.report import DOC, update_section  # noqa: E402
 from tcm_desktop.domain import Record, Span  # noqa: E402
 from training.checkpoint import Checkpoint  # noqa: E402
 from training.data import Example, load_examples  # noqa: E402
@@ -154,7 +157,7 @@ def cmd_tcm_ner(args: argparse.Namespace) -> None:
         f"{HEAD}\n{_row(s)}\n| published MC-TCMNER (MMM 2024) | {PUBLISHED_MC_TCMNER:.2f} | | | | | | |\n\n"
         f"Per type F1: {per_label}. Target >= 92 micro F1: **{target}**."
     )
-    update_section("text-tcm-ner", body)
+    update_section("text-tcm-ner", body, args.doc)
     print(body)
 
 
@@ -175,7 +178,7 @@ def cmd_ablation(args: argparse.Namespace) -> None:
         f"{HEAD}\n{_row(with_lex)}\n{_row(without)}\n\nRare-entity F1 gain from the lexicon: **{gain:+.2f}** points "
         f"(micro F1 {with_lex.micro_f1 - without.micro_f1:+.2f})."
     )
-    update_section("text-lexicon-ablation", body)
+    update_section("text-lexicon-ablation", body, args.doc)
     print(body)
 
 
@@ -227,16 +230,86 @@ def cmd_distill(args: argparse.Namespace) -> None:
         f"Generated dev ({len(dev)} records):\n\n{HEAD}\n" + "\n".join(_row(r) for r in rows_dev) + "\n\n"
         f"emr_dev ({len(emr)} records):\n\n{HEAD}\n" + "\n".join(_row(r) for r in rows_emr)
     )
-    update_section("text-distillation", body)
+    update_section("text-distillation", body, args.doc)
+    print(body)
+
+
+# Smaller encoders for CPUs without fast integer GEMMs (issue 5); the shipped student is the first row.
+SHAPES: dict[str, dict[str, int]] = {
+    "2L/128, FFN 512, BiLSTM 2x64": {
+        "num_layers": 2, "hidden_size": 128, "num_heads": 4, "intermediate_size": 512, "lstm_hidden": 64,
+    },
+    "1L/192, FFN 768, BiLSTM 2x64": {
+        "num_layers": 1, "hidden_size": 192, "num_heads": 4, "intermediate_size": 768, "lstm_hidden": 64,
+    },
+}  # fmt: skip
+SHIPPED_BUNDLE = Path(__file__).resolve().parents[1] / "models" / "tcm-text"
+
+
+def _slug(name: str) -> str:
+    return "gen_shape_" + "".join(c if c.isalnum() else "_" for c in name.split(",")[0]).lower()
+
+
+def cmd_shapes(args: argparse.Namespace) -> None:
+    """The shipped student against smaller shapes, same recipe: F1 (generated dev, emr_dev) against the speed
+    of each INT8 bundle in the runtime (text only, the records of `tcm bench`, a process per bundle)."""
+    from training.bundle import build_bundle
+    from training.runtime_bench import run_worker, write_bench_records
+    from training.runtime_bench_worker import WorkerSpec
+
+    train, _ = load_examples(args.gen_train)
+    dev, _ = load_examples(args.gen_dev)
+    emr, _ = load_examples(args.emr)
+    candidates = [("2L/256, FFN 1024, BiLSTM 2x128 (shipped tcm-text 0.2.0)", args.student_alone, SHIPPED_BUNDLE)]
+    for name, shape in SHAPES.items():
+        out = args.runs / _slug(name)
+        best = train_or_reuse(
+            _generated(args.gen_train, args.gen_dev, out, model_overrides=dict(shape), threads=args.threads)
+        )
+        bundle = out / "bundle"
+        if not (bundle / "manifest.json").is_file():
+            build_bundle(best, bundle, version="shape-candidate")
+        candidates.append((name, best, bundle))
+    load = os.getloadavg()[0]
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="text-shapes-") as tmp:
+        records = write_bench_records(Path(tmp), args.bench_records, args.bench_long, 9001, images=False)
+        for name, best, bundle in candidates:
+            on_dev, on_emr = score(name, best, train, dev), score(name, best, train, emr)
+            spec = WorkerSpec(engine="pipeline", model=str(bundle), mix=str(records.mix), long=str(records.long),
+                              threads=args.threads, passes=3)  # fmt: skip
+            speed = run_worker(spec)
+            onnx_mb = (bundle / "text.onnx").stat().st_size / 1e6
+            lines.append(
+                f"| {name} | {on_dev.parameters / 1e6:.2f} M | {on_dev.micro_f1:.2f} | {on_emr.micro_f1:.2f} | "
+                f"{onnx_mb:.1f} | {speed['records_per_s']:.1f} | {speed['long_ms_median']:.0f} | "
+                f"{speed['peak_rss_mib']:.0f} |"
+            )
+    body = (
+        "## Text encoder size against speed (issue 5)\n\n"
+        "Same recipe as the shipped student (generated corpus `tcm demo --seed 101`, 2 epochs, lr 1e-3, lexicon "
+        "features, seed 13); only the encoder and BiLSTM widths differ. F1: strict span micro F1 in PyTorch on the "
+        "generated dev set and on emr_dev (realistic notes written apart from the generator). Speed: the INT8 ONNX "
+        f"bundle in `TextPipeline`, text only, {args.threads} thread(s), on the records of `tcm bench` (seed 9001: "
+        f"{records.mix_records} corpus-mix records, mean {records.mix_mean_chars:.0f} characters, and "
+        f"{len(records.long_chars)} of 5,000+ characters), a process per bundle, median of 3 passes; 1-minute load "
+        f"average {load:.2f} at the start.\n\n"
+        "| encoder | parameters | generated dev F1 | emr_dev F1 | text.onnx MB | records/s | ms per 5,000+ char "
+        "record | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(lines)
+    )
+    update_section("text-shapes", body, args.doc)
     print(body)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["tcm-ner", "ablation", "distill"])
+    parser.add_argument("command", choices=["tcm-ner", "ablation", "distill", "shapes"])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/tcm_ner")
     parser.add_argument("--runs", type=Path, default=Path("/work/runs/bench"))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--doc", type=Path, default=DOC, help="benchmark page to update")
+    parser.add_argument("--bench-records", type=int, default=200, help="shapes: corpus-mix records timed")
+    parser.add_argument("--bench-long", type=int, default=10, help="shapes: 5,000+ character records timed")
     parser.add_argument("--gen-train", type=Path, default=Path("/work/runs/data/gen2_train.jsonl"), help="distill")
     parser.add_argument("--gen-dev", type=Path, default=Path("/work/runs/data/gen2_dev.jsonl"), help="distill")
     parser.add_argument(
@@ -245,7 +318,8 @@ def main() -> None:
     parser.add_argument("--student-alone", type=Path, default=SHIPPED_STUDENT, help="distill: the student alone")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    {"tcm-ner": cmd_tcm_ner, "ablation": cmd_ablation, "distill": cmd_distill}[args.command](args)
+    commands = {"tcm-ner": cmd_tcm_ner, "ablation": cmd_ablation, "distill": cmd_distill, "shapes": cmd_shapes}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
