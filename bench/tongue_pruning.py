@@ -32,15 +32,15 @@ NAMES = {"none": "unpruned", "l1": "L1 uniform", "memory": "memory-constrained (
 TARGET_MB = 10.0
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}"
 
 
-def _mean_f1(per_attribute: dict[str, dict[str, float]] | None) -> float | None:
+def mean_f1(per_attribute: dict[str, dict[str, float]] | None) -> float | None:
     if not per_attribute:
         return None
     return sum(s["macro_f1"] for s in per_attribute.values()) / len(per_attribute)
@@ -49,10 +49,10 @@ def _mean_f1(per_attribute: dict[str, dict[str, float]] | None) -> float | None:
 def load_strategy(name: str, folder: Path, run: Path, unpruned_bundle: Path) -> dict[str, Any]:
     """What the files say about one strategy (``none``: the run's own classifier)."""
     if name == "none":
-        metrics, manifest, report = _read(run / "metrics.json"), _read(unpruned_bundle / "manifest.json"), None
+        metrics, manifest, report = read_json(run / "metrics.json"), read_json(unpruned_bundle / "manifest.json"), None
     else:
-        metrics, manifest = _read(folder / "metrics.json"), _read(folder / "bundle" / "manifest.json")
-        report = _read(folder / "pruning.json")
+        metrics, manifest = read_json(folder / "metrics.json"), read_json(folder / "bundle" / "manifest.json")
+        report = read_json(folder / "pruning.json")
     classifier = (metrics or {}).get("classifier", {})
     if name != "none" and classifier and Path(classifier.get("checkpoint", "")).parent != folder.resolve():
         print(f"warning: {folder}/metrics.json scores {classifier.get('checkpoint')}", file=sys.stderr)
@@ -94,15 +94,15 @@ def _table(rows: list[dict[str, Any]]) -> str:
         size = sizes.get(row["name"])
         params = f"{size['params'] / 1e6:.2f}" if size else "-"
         macs = f"{size['macs'] / 1e6:.0f}" if size else "-"
-        p_share = _pct(size["params"] / base["params"]) if size and base else "-"
-        m_share = _pct(size["macs"] / base["macs"]) if size and base else "-"
+        p_share = pct(size["params"] / base["params"]) if size and base else "-"
+        m_share = pct(size["macs"] / base["macs"]) if size and base else "-"
         mb = f"{row['bytes'] / 1e6:.2f}" if row["bytes"] else "-"
         test = row["test"] or {}
-        per = [f"{_pct(test[a]['accuracy'])} / {_pct(test[a]['macro_f1'])}" if a in test else "-" for a in attributes]
+        per = [f"{pct(test[a]['accuracy'])} / {pct(test[a]['macro_f1'])}" if a in test else "-" for a in attributes]
         ms = f"{row['ms']:.1f}" if row["ms"] is not None else "-"
         lines.append(
             f"| {NAMES.get(row['name'], row['name'])} | {params} | {p_share} | {macs} | {m_share} | {mb} | "
-            f"{_pct(_mean_f1(row['test']))} | " + " | ".join(per) + f" | {_pct(_mean_f1(row['int8']))} | {ms} |"
+            f"{pct(mean_f1(row['test']))} | " + " | ".join(per) + f" | {pct(mean_f1(row['int8']))} | {ms} |"
         )
     return "\n".join(lines)
 
@@ -123,12 +123,12 @@ def _stages(rows: list[dict[str, Any]]) -> str:
     head = "| stage | " + " | ".join(f"{NAMES[r['name']]} channels kept (%)" for r in pruned) + " |"
     lines = [head, "|---|" + "---:|" * len(pruned)]
     for stage, by in stages.items():
-        lines.append(f"| {stage} | " + " | ".join(_pct(by[r["name"]][0] / by[r["name"]][1]) for r in pruned) + " |")
+        lines.append(f"| {stage} | " + " | ".join(pct(by[r["name"]][0] / by[r["name"]][1]) for r in pruned) + " |")
     return "\n".join(lines)
 
 
 def _budget(budget: dict[str, float | None]) -> str:
-    parts = [f"{name} <= {_pct(value)} %" for name, value in (("params", budget["params"]), ("MACs", budget["macs"]))]
+    parts = [f"{name} <= {pct(value)} %" for name, value in (("params", budget["params"]), ("MACs", budget["macs"]))]
     return " and ".join(p for p, v in zip(parts, (budget["params"], budget["macs"]), strict=True) if v is not None)
 
 
@@ -143,9 +143,9 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
         seconds = report["seconds"]
         line = (
             f"**{NAMES[row['name']]}**: budget {_budget(report['budget'])} of the unpruned network, widths in "
-            f"multiples of {report['round_to']}; validation mean macro-F1 {_pct(val['unpruned'])} unpruned, "
-            f"{_pct(val['pruned_before_finetune'])} right after pruning (BatchNorm recalibrated), "
-            f"{_pct(val.get('finetuned'))} after {report.get('finetune', {}).get('epochs', '-')} fine-tuning epochs; "
+            f"multiples of {report['round_to']}; validation mean macro-F1 {pct(val['unpruned'])} unpruned, "
+            f"{pct(val['pruned_before_finetune'])} right after pruning (BatchNorm recalibrated), "
+            f"{pct(val.get('finetuned'))} after {report.get('finetune', {}).get('epochs', '-')} fine-tuning epochs; "
             f"search {seconds['search'] / 60:.1f} min, fine-tuning {seconds.get('finetune', 0) / 60:.1f} min on "
             f"{report['threads']} CPU thread(s)."
         )
@@ -154,15 +154,15 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
             line += (
                 f" {info['episodes_run']} REINFORCE episodes ({info['plans_scored']} distinct plans scored); the plan "
                 f"kept is from {info['best_source']} (episode {info['best_episode']}), validation proxy "
-                f"{_pct(info['best_proxy_score'])}."
+                f"{pct(info['best_proxy_score'])}."
             )
         notes.append(line)
     if "l1" in by and "memory" in by:
-        l1, mc = _mean_f1(by["l1"]["test"]), _mean_f1(by["memory"]["test"])
+        l1, mc = mean_f1(by["l1"]["test"]), mean_f1(by["memory"]["test"])
         if l1 is not None and mc is not None:
             better = "memory-constrained" if mc >= l1 else "L1 uniform"
             notes.append(
-                f"Same budget, test mean macro-F1: memory-constrained {_pct(mc)} vs L1 {_pct(l1)} "
+                f"Same budget, test mean macro-F1: memory-constrained {pct(mc)} vs L1 {pct(l1)} "
                 f"({(mc - l1) * 100:+.1f} points); the better one here is **{better}**."
             )
     for row in rows:

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import DOC, update_section  # noqa: E402
-from bench.tongue_pruning import _mean_f1, _pct, _read  # noqa: E402
+from bench.tongue_pruning import mean_f1, pct, read_json  # noqa: E402
 from training.tongue.evaluate import evaluate_tongue_main  # noqa: E402
 from training.tongue.prune import REPORT, prune_tongue_main  # noqa: E402
 
@@ -65,7 +65,7 @@ def settings(ratios: list[float], hiddens: list[int], hidden_ratio: float) -> li
 def measure(setting: Setting, options: SweepOptions) -> Path:
     """Prune, fine-tune and score one setting (each step skipped when its file says it is done)."""
     out = options.run / "sweep" / setting.name
-    report = _read(out / REPORT)
+    report = read_json(out / REPORT)
     if report is None or report.get("status") != "done":
         budget = f"{1 - setting.ratio:.4f}"
         args = ["--checkpoint", str(options.run / "classifier" / "best.pt"), "--data", str(options.data),
@@ -88,7 +88,7 @@ def _evaluate(options: SweepOptions, extra: list[str]) -> None:
 
 
 def _facts(folder: Path) -> dict[str, Any] | None:
-    report, metrics = _read(folder / REPORT), _read(folder / "metrics.json")
+    report, metrics = read_json(folder / REPORT), read_json(folder / "metrics.json")
     if report is None:
         return None
     info = report["plan"]["info"]
@@ -97,7 +97,7 @@ def _facts(folder: Path) -> dict[str, Any] | None:
         "ratio": report["ratio"],
         "after": report["after"],
         "val": report["val_mean_macro_f1"],
-        "test": _mean_f1(test),
+        "test": mean_f1(test),
         "source": report["source_sha256"],
         "search_minutes": report["seconds"]["search"] / 60,
         "finetune_epochs": report.get("finetune", {}).get("epochs"),
@@ -109,7 +109,7 @@ def _facts(folder: Path) -> dict[str, Any] | None:
 
 
 def _cell(facts: dict[str, Any] | None, key: str) -> str:
-    return _pct(facts[key]) if facts and facts.get(key) is not None else "-"
+    return pct(facts[key]) if facts and facts.get(key) is not None else "-"
 
 
 def render_ratio(rows: dict[float, dict[str, dict[str, Any] | None]], unpruned: float | None) -> str:
@@ -118,14 +118,14 @@ def render_ratio(rows: dict[float, dict[str, dict[str, Any] | None]], unpruned: 
         "memory: params / MACs kept (%) | memory val F1 before / after fine-tuning | memory test F1 | "
         "memory - L1 (test) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| 0 % (unpruned) | 100.0 / 100.0 | - | {_pct(unpruned)} | 100.0 / 100.0 | - | {_pct(unpruned)} | - |",
+        f"| 0 % (unpruned) | 100.0 / 100.0 | - | {pct(unpruned)} | 100.0 / 100.0 | - | {pct(unpruned)} | - |",
     ]
     for ratio, by in sorted(rows.items()):
         cells = []
         for pruner in ("l1", "memory"):
             f = by.get(pruner)
-            kept = f"{_pct(f['ratio']['params'])} / {_pct(f['ratio']['macs'])}" if f else "-"
-            val = f"{_pct(f['val']['pruned_before_finetune'])} / {_pct(f['val'].get('finetuned'))}" if f else "-"
+            kept = f"{pct(f['ratio']['params'])} / {pct(f['ratio']['macs'])}" if f else "-"
+            val = f"{pct(f['val']['pruned_before_finetune'])} / {pct(f['val'].get('finetuned'))}" if f else "-"
             cells += [kept, val, _cell(f, "test")]
         l1, mc = by.get("l1"), by.get("memory")
         gap = f"{(mc['test'] - l1['test']) * 100:+.1f}" if l1 and mc and None not in (l1["test"], mc["test"]) else "-"
@@ -145,7 +145,7 @@ def render_hidden(rows: dict[int, dict[str, Any] | None]) -> str:
             continue
         lines.append(
             f"| {hidden} | {f['episodes']} | {f['plans']} | {_cell(f, 'proxy')} | {f['source_of_plan']} | "
-            f"{_pct(f['ratio']['params'])} / {_pct(f['ratio']['macs'])} | {_pct(f['val'].get('finetuned'))} | "
+            f"{pct(f['ratio']['params'])} / {pct(f['ratio']['macs'])} | {pct(f['val'].get('finetuned'))} | "
             f"{_cell(f, 'test')} | {f['search_minutes']:.1f} |"
         )
     return "\n".join(lines)
@@ -156,7 +156,7 @@ def report(grid: list[Setting], options: SweepOptions, hidden_ratio: float, doc:
     sources = {f["source"] for f in facts.values() if f}
     if len(sources) > 1:
         raise SystemExit(f"the sweep's runs come from different checkpoints {sorted(sources)}; compare like with like")
-    unpruned = _mean_f1((_read(options.run / "metrics.json") or {}).get("classifier", {}).get("test_predicted_box"))
+    unpruned = mean_f1((read_json(options.run / "metrics.json") or {}).get("classifier", {}).get("test_predicted_box"))
     by_ratio: dict[float, dict[str, dict[str, Any] | None]] = {}
     for s in grid:
         if s.hidden == DEFAULT_HIDDEN:

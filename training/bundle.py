@@ -50,7 +50,8 @@ def quantised_op_types(path: Path) -> list[str]:
     return sorted({node.op_type for node in onnx.load(str(path)).graph.node})
 
 
-def _metadata(ckpt: Checkpoint, lexicon: Lexicon | None) -> dict[str, str]:
+def text_model_metadata(ckpt: Checkpoint, lexicon: Lexicon | None) -> dict[str, str]:
+    """What the text ONNX file says about itself: labels, tags, scheme, vocabulary and lexicon versions."""
     return {
         "labels": json.dumps(list(ckpt.labels), ensure_ascii=False),
         "tags": json.dumps(list(ckpt.scheme.tags), ensure_ascii=False),
@@ -99,7 +100,7 @@ def build_bundle(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
     try:
         fp32 = staging / "text.fp32.onnx"
-        meta = _metadata(ckpt, lexicon)
+        meta = text_model_metadata(ckpt, lexicon)
         export_onnx(model, fp32, meta)
         sample = _sample_batch(ckpt, lexicon)
         fp32_diff = check_onnx(model, fp32, sample)

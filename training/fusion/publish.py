@@ -35,7 +35,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.crf import CrfScores, viterbi
 from tcm_desktop.inference.lexicon import Lexicon
-from training.bundle import _metadata
+from training.bundle import text_model_metadata
 from training.data import windows
 from training.fusion.checkpoint import FusedCheckpoint
 from training.fusion.data import ImageTokens, PairedExample, load_pairs
@@ -50,7 +50,7 @@ KIND = "tcm-fused-text"
 
 def metadata(checkpoint: FusedCheckpoint, lexicon: Lexicon | None) -> dict[str, str]:
     assert checkpoint.fusion_config is not None
-    return _metadata(checkpoint.text, lexicon) | {
+    return text_model_metadata(checkpoint.text, lexicon) | {
         "kind": KIND,
         "fusion": json.dumps(checkpoint.fusion_config.to_dict()),
         "image_tokens": json.dumps(checkpoint.image),
