@@ -186,7 +186,8 @@ def _train_config(
     shape = {k: v for k, v in base.model_config.to_dict().items() if k not in NOT_TRAINABLE_CONFIG}
     missing = sorted({s.label for r in training for s in r.spans} - set(base.labels))
     if missing:
-        emit(LogEvent(f"spans of labels the model lacks are left out: {', '.join(missing)}"))
+        labels = ", ".join(missing)
+        emit(LogEvent(f"spans of labels the model lacks are left out: {labels}", "labels_left_out", {"labels": labels}))
     config.init_from = str(job.init_from)
     config.lr = FINE_TUNE_LR
     config.model_overrides = shape
@@ -212,32 +213,41 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
     dev = work / "dev.jsonl" if data.dev else None
     if dev is not None:
         write_examples(data.dev, dev)
-    emit(LogEvent(f"{len(training)} training records, {len(gold)} gold-set records (never trained on)"))
+    counts = {"training": len(training), "gold": len(gold)}
+    emit(LogEvent(f"{len(training)} training records, {len(gold)} gold-set records (never trained on)", "data", counts))
+    mix = {"replay": data.replay, "repeats": data.repeats, "held_out": len(data.dev)}
     emit(
         LogEvent(
             f"mixed with {data.replay} generated records; each corrected record counts {data.repeats}x;"
-            f" {len(data.dev)} records held out for early stopping"
+            f" {len(data.dev)} records held out for early stopping",
+            "mix",
+            mix,
         )
     )
     emit(ProgressEvent("data", 1, total))
 
     config = _train_config(job, work / "train.jsonl", dev, work / "run", training, emit)
     source = f"fine-tuning {job.init_from.name}" if job.init_from else "training a new model"
-    emit(LogEvent(f"{source}: up to {config.epochs} epochs"))
+    base = job.init_from.name if job.init_from else ""
+    emit(LogEvent(f"{source}: up to {config.epochs} epochs", "start", {"base": base, "epochs": config.epochs}))
     epochs_done: list[int] = []
 
     def on_epoch(record: Mapping[str, Any]) -> None:
-        epochs_done.append(int(record["epoch"]))
-        emit(ProgressEvent("train", 1 + epochs_done[-1], total))
+        epoch, f1, seconds = int(record["epoch"]), float(record["dev"]["f1"]), float(record["seconds"])
+        epochs_done.append(epoch)
+        values = {"epoch": epoch, "f1": f1, "seconds": seconds}
+        emit(LogEvent(f"epoch {epoch}: dev F1 {f1:.4f} ({seconds:.0f} s)", "epoch", values))
+        emit(ProgressEvent("train", 1 + epoch, total))
 
-    best = Trainer(config, log=lambda message: emit(LogEvent(message))).run(on_epoch=on_epoch)
+    # the trainer's own lines (batches, early stop) go to the technical log: stderr
+    best = Trainer(config, log=lambda message: print(message, file=sys.stderr, flush=True)).run(on_epoch=on_epoch)
     if not epochs_done or epochs_done[-1] < job.epochs:  # stopped early
         emit(ProgressEvent("train", 1 + job.epochs, total))
 
-    emit(LogEvent("exporting the INT8 bundle"))
+    emit(LogEvent("exporting the INT8 bundle", "export"))
     build_bundle(best, job.bundle_dir, name=job.name, version=job.version)
     if job.base_model is not None and carry_image_models(job.bundle_dir, job.base_model):
-        emit(LogEvent("the tongue photo models of the model in use were carried over"))
+        emit(LogEvent("the tongue photo models of the model in use were carried over", "photo_models_kept"))
     shutil.copyfile(best, job.checkpoint)
     emit(ProgressEvent("bundle", job.epochs + 2, total))
 
@@ -246,7 +256,10 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
         try:
             old = evaluate_bundle(job.base_model, gold, job.options.threads)
         except TcmError as exc:
-            emit(LogEvent(f"the model in use could not be evaluated: {exc}"))
+            reason = str(exc)
+            emit(
+                LogEvent(f"the model in use could not be evaluated: {reason}", "old_model_unscored", {"reason": reason})
+            )
     emit(ProgressEvent("evaluate", job.epochs + 3, total))
     new = evaluate_bundle(job.bundle_dir, gold, job.options.threads)
     _record_metrics(job.bundle_dir, new)

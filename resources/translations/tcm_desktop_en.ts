@@ -1018,6 +1018,42 @@ Reason: {1}</translation>
         <translation>Evaluating on the gold set</translation>
     </message>
     <message>
+        <source>训练病历 {0} 条，金标准集 {1} 条（不参与训练）</source>
+        <translation>{0} training records, {1} gold-set records (never trained on)</translation>
+    </message>
+    <message>
+        <source>混入生成病历 {0} 条；每条校正病历计 {1} 次；留出 {2} 条用于早停</source>
+        <translation>Mixed with {0} generated records; each corrected record counts {1} times; {2} records held out for early stopping</translation>
+    </message>
+    <message>
+        <source>模型没有这些类别，其实体不参与训练：{0}</source>
+        <translation>The model has no such categories; their entities are left out of training: {0}</translation>
+    </message>
+    <message>
+        <source>在 {0} 的基础上微调，最多 {1} 轮</source>
+        <translation>Fine-tuning {0}: up to {1} epochs</translation>
+    </message>
+    <message>
+        <source>训练新模型，最多 {0} 轮</source>
+        <translation>Training a new model: up to {0} epochs</translation>
+    </message>
+    <message>
+        <source>第 {0} 轮：验证 F1 {1}（{2} 秒）</source>
+        <translation>Epoch {0}: validation F1 {1} ({2} s)</translation>
+    </message>
+    <message>
+        <source>正在导出 INT8 模型包</source>
+        <translation>Exporting the INT8 model bundle</translation>
+    </message>
+    <message>
+        <source>已沿用当前模型的舌象图片模型</source>
+        <translation>The tongue photo models of the model in use were kept</translation>
+    </message>
+    <message>
+        <source>无法评估当前模型：{0}</source>
+        <translation>The model in use could not be evaluated: {0}</translation>
+    </message>
+    <message>
         <source>全部类别（微平均）</source>
         <translation>All categories (micro average)</translation>
     </message>

@@ -186,7 +186,26 @@ class ProgressEvent:
 
 @dataclass(frozen=True)
 class LogEvent:
+    """A line for the dialog's log. ``message`` is English (the technical log, and what is shown when the
+    reader does not know ``key``); with a ``key`` of LOG_KEYS the dialog shows its own sentence, in the
+    user's language, filled from ``values`` (JSON scalars)."""
+
     message: str
+    key: str | None = None
+    values: Mapping[str, str | int | float] = field(default_factory=dict)
+
+
+# What the child says in its log (the dialog has a sentence for each); values named in the comment.
+LOG_KEYS = (
+    "data",  # training, gold
+    "mix",  # replay, repeats, held_out
+    "labels_left_out",  # labels
+    "start",  # base (file name, "" for a new model), epochs
+    "epoch",  # epoch, f1, seconds
+    "export",
+    "photo_models_kept",
+    "old_model_unscored",  # reason
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,8 @@ def event_line(event: RetrainEvent) -> str:
         data: dict[str, Any] = {"event": "progress", "stage": event.stage, "done": event.done, "total": event.total}
     elif isinstance(event, LogEvent):
         data = {"event": "log", "message": event.message}
+        if event.key is not None:
+            data |= {"key": event.key, "values": dict(event.values)}
     elif isinstance(event, MetricsEvent):
         data = {"event": "metrics", "old": None if event.old is None else dict(event.old), "new": dict(event.new)}
     elif isinstance(event, DoneEvent):
@@ -250,7 +271,7 @@ def parse_event(line: str) -> RetrainEvent:
                 raise ValueError(f"progress {stage} {done}/{total}")
             return ProgressEvent(stage, done, total)
         if kind == "log":
-            return LogEvent(str(data["message"]))
+            return _log_event(data)
         if kind == "metrics":
             old, new = data["old"], data["new"]
             if not isinstance(new, dict) or not (old is None or isinstance(old, dict)):
@@ -273,6 +294,15 @@ def parse_event(line: str) -> RetrainEvent:
     except (KeyError, TypeError, ValueError) as exc:
         raise RetrainError(f"the training process sent a malformed {kind!r} event: {exc}") from exc
     raise RetrainError(f"the training process sent an unknown event {kind!r}")
+
+
+def _log_event(data: Mapping[str, Any]) -> LogEvent:
+    """A log line; a key this version does not know, or values that are not scalars, keep only the message."""
+    message, key, values = str(data["message"]), data.get("key"), data.get("values") or {}
+    scalars = isinstance(values, dict) and all(isinstance(v, str | int | float) for v in values.values())
+    if key not in LOG_KEYS or not scalars:
+        return LogEvent(message)
+    return LogEvent(message, str(key), {str(k): v for k, v in values.items()})
 
 
 def _check_metrics(metrics: Mapping[str, Any]) -> None:

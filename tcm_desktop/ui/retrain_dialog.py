@@ -38,6 +38,7 @@ from tcm_desktop.domain.retraining import (
     MIN_TRAINING_RECORDS,
     RETRAIN_MODULE,
     DoneEvent,
+    LogEvent,
     MetricsRow,
     RetrainJob,
     RetrainOptions,
@@ -121,7 +122,7 @@ class RetrainDialog(QDialog):
 
         self._build_layout()
         self.process.progress.connect(self._on_progress)
-        self.process.log.connect(self._append_log)
+        self.process.log.connect(self._on_child_log)
         self.process.metrics.connect(self._on_metrics)
         self.process.succeeded.connect(self._on_succeeded)
         self.process.failed.connect(self._on_failed)
@@ -283,6 +284,40 @@ class RetrainDialog(QDialog):
     @Slot(str)
     def _append_log(self, message: str) -> None:
         self.log_view.appendPlainText(message)
+
+    @Slot(object)
+    def _on_child_log(self, event: LogEvent) -> None:
+        self._append_log(self.child_log_text(event))
+
+    def child_log_text(self, event: LogEvent) -> str:
+        """The child's log line in the user's language (its English message for a line without a known key)."""
+        v = event.values
+        try:
+            if event.key == "data":
+                return self.tr("训练病历 {0} 条，金标准集 {1} 条（不参与训练）").format(v["training"], v["gold"])
+            if event.key == "mix":
+                return self.tr("混入生成病历 {0} 条；每条校正病历计 {1} 次；留出 {2} 条用于早停").format(
+                    v["replay"], v["repeats"], v["held_out"]
+                )
+            if event.key == "labels_left_out":
+                return self.tr("模型没有这些类别，其实体不参与训练：{0}").format(v["labels"])
+            if event.key == "start":
+                if v["base"]:
+                    return self.tr("在 {0} 的基础上微调，最多 {1} 轮").format(v["base"], v["epochs"])
+                return self.tr("训练新模型，最多 {0} 轮").format(v["epochs"])
+            if event.key == "epoch":
+                return self.tr("第 {0} 轮：验证 F1 {1}（{2} 秒）").format(
+                    v["epoch"], f"{float(v['f1']) * 100:.1f}", f"{float(v['seconds']):.0f}"
+                )
+            if event.key == "export":
+                return self.tr("正在导出 INT8 模型包")
+            if event.key == "photo_models_kept":
+                return self.tr("已沿用当前模型的舌象图片模型")
+            if event.key == "old_model_unscored":
+                return self.tr("无法评估当前模型：{0}").format(v["reason"])
+        except (KeyError, TypeError, ValueError):  # a line from another version: its English is still right
+            pass
+        return event.message
 
     @Slot(object, object)
     def _on_metrics(self, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> None:

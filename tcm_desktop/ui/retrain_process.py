@@ -40,7 +40,7 @@ class RetrainProcess(QObject):
     """One retraining at a time; ``python`` is the interpreter (default: this one, or ``tcm-retrain`` when frozen)."""
 
     progress = Signal(str, int, int)  # stage, done, total
-    log = Signal(str)
+    log = Signal(object)  # LogEvent
     metrics = Signal(object, object)  # old metrics or None, new metrics
     succeeded = Signal(object)  # DoneEvent
     failed = Signal(str)  # why, for the user
@@ -139,7 +139,7 @@ class RetrainProcess(QObject):
         if isinstance(event, ProgressEvent):
             self.progress.emit(event.stage, event.done, event.total)
         elif isinstance(event, LogEvent):
-            self.log.emit(event.message)
+            self.log.emit(event)
         elif isinstance(event, MetricsEvent):
             self._have_metrics = True
             self.metrics.emit(event.old, event.new)

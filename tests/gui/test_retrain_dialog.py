@@ -74,7 +74,9 @@ def test_retrain_compares_registers_switches_and_rolls_back(
     assert [stage for stage, _, _ in progress][0] == "data" and progress[-1] == ("evaluate", 5, 5)
     assert {"train", "bundle"} <= {stage for stage, _, _ in progress}
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum() == 5
-    assert "gold-set records (never trained on)" in dialog.log_view.toPlainText()
+    log = dialog.log_view.toPlainText()
+    assert "训练病历 10 条，金标准集 2 条（不参与训练）" in log and "第 1 轮：验证 F1" in log
+    assert "gold-set records" not in log  # the child's English stays in its technical log
     # old (shipped) and new scores side by side: micro first, then every category
     table = dialog.metrics_table
     assert table.rowCount() == 1 + 23

@@ -52,6 +52,7 @@ def test_every_event_survives_the_line_round_trip(tmp_path: Path) -> None:
     events = [
         ProgressEvent("train", 2, 5),
         LogEvent("epoch 1: dev F1 0.5"),
+        LogEvent("epoch 1: dev F1 0.5", "epoch", {"epoch": 1, "f1": 0.5, "seconds": 3.0}),
         MetricsEvent(None, {"micro": scores(0.5, 0.5, 0.5), "per_label": {"SYM": scores(1, 1, 1)}}),
         DoneEvent(tmp_path / "bundle", None, "m@1", 10, 2),
         ErrorEvent("失败"),
@@ -59,6 +60,13 @@ def test_every_event_survives_the_line_round_trip(tmp_path: Path) -> None:
     for event in events:
         line = event_line(event)
         assert "\n" not in line and parse_event(line) == event
+
+
+def test_a_log_key_or_values_this_version_does_not_know_keep_the_message_only() -> None:
+    unknown = '{"event": "log", "message": "resampling", "key": "resample", "values": {"n": 3}}'
+    nested = '{"event": "log", "message": "m", "key": "data", "values": {"training": [1]}}'
+    assert parse_event(unknown) == LogEvent("resampling")
+    assert parse_event(nested) == LogEvent("m")
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def test_the_child_reports_a_missing_gold_set_as_an_error_event_and_leaves_nothi
     assert not out.exists()
 
 
-def test_fine_tuning_the_shipped_checkpoint_keeps_what_it_knew(tmp_path: Path) -> None:
+def test_fine_tuning_the_shipped_checkpoint_keeps_what_it_knew(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """One short epoch from the shipped model: its shape and labels stay, and it still tags the gold set
     (a new model after eight windows tags nothing)."""
     from training.checkpoint import Checkpoint
@@ -131,8 +131,11 @@ def test_fine_tuning_the_shipped_checkpoint_keeps_what_it_knew(tmp_path: Path) -
     events: list[RetrainEvent] = []
     job.out_dir.mkdir(parents=True)
     retrain.run_retrain(job, events.append)
-    logs = " ".join(e.message for e in events if isinstance(e, LogEvent))
-    assert "fine-tuning" in logs and "initialised" in logs
+    logs = {e.key: e for e in events if isinstance(e, LogEvent)}
+    assert logs["start"].values == {"base": job.init_from.name, "epochs": 1} and "fine-tuning" in logs["start"].message
+    assert logs["epoch"].values["epoch"] == 1 and 0 <= logs["epoch"].values["f1"] <= 1
+    assert {"data", "mix", "export", "photo_models_kept"} <= set(logs)
+    assert "initialised" in capsys.readouterr().err  # the trainer's own lines: the technical log
     (metrics,) = [e for e in events if isinstance(e, MetricsEvent)]
     assert metrics.old is not None and metrics.new["micro"]["f1"] > 0.9
     assert metrics.new["micro"]["f1"] >= metrics.old["micro"]["f1"] - 0.05
