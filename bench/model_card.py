@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -61,6 +65,30 @@ def _score_row(name: str, r: EvaluationReport) -> str:
     )
 
 
+def rebuild_bundle(checkpoint: Path, bundle: Path, version: str | None, metrics: dict[str, Any]) -> None:
+    """Export ``checkpoint`` into ``bundle`` with ``metrics``, keeping the tongue photo models the bundle had,
+    and ship the checkpoint beside it (``<name>-<version>.checkpoint.pt``, named in the manifest) so that
+    retraining in the app fine-tunes it."""
+    from training.bundle import build_bundle, carry_image_models
+
+    old = json.loads((bundle / "manifest.json").read_text(encoding="utf-8")) if bundle.exists() else {}
+    name, version = old.get("name", "tcm-text"), version or old.get("version")
+    with tempfile.TemporaryDirectory(prefix="model-card-") as tmp:
+        previous = Path(tmp) / "previous"
+        if bundle.exists():
+            shutil.copytree(bundle, previous)
+        manifest = build_bundle(checkpoint, bundle, name, version, metrics)
+        if previous.exists():
+            carry_image_models(bundle, previous)
+    shipped = bundle.parent / f"{name}-{manifest['version']}.checkpoint.pt"
+    if checkpoint.resolve() != shipped.resolve():
+        shutil.copyfile(checkpoint, shipped)
+    path = bundle / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["checkpoint"] = os.path.relpath(shipped, bundle)  # not a hashed file: the bundle stays valid
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, required=True)
@@ -69,6 +97,7 @@ def main() -> None:
     parser.add_argument("--emr-dev", type=Path, required=True)
     parser.add_argument("--metrics-out", type=Path, default=Path("metrics.json"))
     parser.add_argument("--version", help="the rebuilt bundle's version (default: keep the old one)")
+    parser.add_argument("--card", type=Path, default=CARD, help="where the model card goes")
     args = parser.parse_args()
     torch.set_num_threads(2)
     ckpt = Checkpoint.load(args.checkpoint)
@@ -95,12 +124,7 @@ def main() -> None:
     }
     args.metrics_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if args.bundle:
-        from training.bundle import build_bundle
-
-        old = json.loads((args.bundle / "manifest.json").read_text(encoding="utf-8")) if args.bundle.exists() else {}
-        build_bundle(
-            args.checkpoint, args.bundle, old.get("name", "tcm-text"), args.version or old.get("version"), metrics
-        )
+        rebuild_bundle(args.checkpoint, args.bundle, args.version, metrics)
     sources = "\n".join(
         f"- `{Path(s['path']).name}`: {s['examples']} records, sha256 {s['sha256']}"
         for s in ckpt.data.get("sources", [])
@@ -141,8 +165,8 @@ The gap between the two rows is how far generated text is from real notes; emr_d
 - Trained on generated text only; categories whose real phrasing the generator covers poorly score lower on emr_dev.
 - Torch FP32 scores; the shipped bundle is the INT8 ONNX export of the same weights.
 """
-    CARD.parent.mkdir(parents=True, exist_ok=True)
-    CARD.write_text(card, encoding="utf-8")
+    args.card.parent.mkdir(parents=True, exist_ok=True)
+    args.card.write_text(card, encoding="utf-8")
     print(card)
 
 
