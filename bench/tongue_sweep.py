@@ -100,7 +100,8 @@ def _facts(folder: Path) -> dict[str, Any] | None:
         "test": mean_f1(test),
         "source": report["source_sha256"],
         "search_minutes": report["seconds"]["search"] / 60,
-        "finetune_epochs": report.get("finetune", {}).get("epochs"),
+        "finetune_asked": report.get("finetune", {}).get("asked"),
+        "finetune_best": report.get("finetune", {}).get("epochs"),  # the epoch kept (best on validation)
         "episodes": info.get("episodes_run"),
         "plans": info.get("plans_scored"),
         "proxy": info.get("best_proxy_score"),
@@ -163,11 +164,12 @@ def report(grid: list[Setting], options: SweepOptions, hidden_ratio: float, doc:
             by_ratio.setdefault(s.ratio, {})[s.pruner] = facts[s]
     by_hidden = {s.hidden: facts[s] for s in grid if s.pruner == "memory" and s.ratio == hidden_ratio}
     done = [f for f in facts.values() if f]
-    epochs = sorted({f["finetune_epochs"] for f in done if f["finetune_epochs"] is not None})
+    epochs = sorted({f["finetune_asked"] for f in done if f["finetune_asked"] is not None})
     episodes = sorted({f["episodes"] for f in done if f["episodes"] is not None})
     recipe = (
         f"Sweep recipe: the same unpruned checkpoint for every row; budget = (1 - ratio) of its parameters and of "
-        f"its MACs; widths in multiples of 16; fine-tuning epochs {', '.join(map(str, epochs)) or '-'}; "
+        f"its MACs; widths in multiples of 16; {', '.join(map(str, epochs)) or '-'} fine-tuning epochs (the epoch best "
+        f"on validation kept); "
         f"REINFORCE episodes {', '.join(map(str, episodes)) or '-'}; {options.threads} CPU thread(s). "
         "F1 = mean macro-F1 over the four attributes (percent); test = test split, crops around the segmenter's "
         "box, FP32 torch. Shorter search and fine-tuning than the shipped model's: compare rows with each other."
