@@ -261,15 +261,16 @@ def cmd_shapes(args: argparse.Namespace) -> None:
     dev, _ = load_examples(args.gen_dev)
     emr, _ = load_examples(args.emr)
     candidates = [("2L/256, FFN 1024, BiLSTM 2x128 (shipped tcm-text 0.2.0)", args.student_alone, SHIPPED_BUNDLE)]
+    variants = [("", None)] + ([(" distilled", str(args.teacher))] if args.teacher else [])
     for name, shape in SHAPES.items():
-        out = args.runs / _slug(name)
-        best = train_or_reuse(
-            _generated(args.gen_train, args.gen_dev, out, model_overrides=dict(shape), threads=args.threads)
-        )
-        bundle = out / "bundle"
-        if not (bundle / "manifest.json").is_file():
-            build_bundle(best, bundle, version="shape-candidate")
-        candidates.append((name, best, bundle))
+        for suffix, teacher in variants:
+            out = args.runs / (_slug(name) + suffix.replace(" ", "_"))
+            recipe = {"model_overrides": dict(shape), "threads": args.threads, "teacher": teacher}
+            best = train_or_reuse(_generated(args.gen_train, args.gen_dev, out, **recipe))
+            bundle = out / "bundle"
+            if not (bundle / "manifest.json").is_file():
+                build_bundle(best, bundle, version="shape-candidate")
+            candidates.append((name + suffix, best, bundle))
     load = os.getloadavg()[0]
     lines = []
     with tempfile.TemporaryDirectory(prefix="text-shapes-") as tmp:
@@ -288,7 +289,8 @@ def cmd_shapes(args: argparse.Namespace) -> None:
     body = (
         "## Text encoder size against speed (issue 5)\n\n"
         "Same recipe as the shipped student (generated corpus `tcm demo --seed 101`, 2 epochs, lr 1e-3, lexicon "
-        "features, seed 13); only the encoder and BiLSTM widths differ. F1: strict span micro F1 in PyTorch on the "
+        "features, seed 13); only the encoder and BiLSTM widths differ (*distilled*: also TinyBERT-style losses from "
+        "the teacher of the distillation table). F1: strict span micro F1 in PyTorch on the "
         "generated dev set and on emr_dev (realistic notes written apart from the generator). Speed: the INT8 ONNX "
         f"bundle in `TextPipeline`, text only, {args.threads} thread(s), on the records of `tcm bench` (seed 9001: "
         f"{records.mix_records} corpus-mix records, mean {records.mix_mean_chars:.0f} characters, and "
@@ -316,6 +318,7 @@ def main() -> None:
         "--emr", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/emr_dev/records.jsonl"
     )
     parser.add_argument("--student-alone", type=Path, default=SHIPPED_STUDENT, help="distill: the student alone")
+    parser.add_argument("--teacher", type=Path, help="shapes: also distil each shape from this teacher checkpoint")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     commands = {"tcm-ner": cmd_tcm_ner, "ablation": cmd_ablation, "distill": cmd_distill, "shapes": cmd_shapes}
