@@ -261,9 +261,9 @@ def cmd_shapes(args: argparse.Namespace) -> None:
     dev, _ = load_examples(args.gen_dev)
     emr, _ = load_examples(args.emr)
     candidates = [("2L/256, FFN 1024, BiLSTM 2x128 (shipped tcm-text 0.2.0)", args.student_alone, SHIPPED_BUNDLE)]
-    variants = [("", None)] + ([(" distilled", str(args.teacher))] if args.teacher else [])
     for name, shape in SHAPES.items():
-        for suffix, teacher in variants:
+        distil = args.teacher is not None and any(name.startswith(prefix) for prefix in args.distill_shapes)
+        for suffix, teacher in [("", None)] + ([(" distilled", str(args.teacher))] if distil else []):
             out = args.runs / (_slug(name) + suffix.replace(" ", "_"))
             recipe = {"model_overrides": dict(shape), "threads": args.threads, "teacher": teacher}
             best = train_or_reuse(_generated(args.gen_train, args.gen_dev, out, **recipe))
@@ -318,7 +318,10 @@ def main() -> None:
         "--emr", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/emr_dev/records.jsonl"
     )
     parser.add_argument("--student-alone", type=Path, default=SHIPPED_STUDENT, help="distill: the student alone")
-    parser.add_argument("--teacher", type=Path, help="shapes: also distil each shape from this teacher checkpoint")
+    parser.add_argument("--teacher", type=Path, help="shapes: also distil shapes from this teacher checkpoint")
+    parser.add_argument(
+        "--distill-shapes", nargs="+", default=[""], help="shapes: distil only the shapes whose name starts so"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     commands = {"tcm-ner": cmd_tcm_ner, "ablation": cmd_ablation, "distill": cmd_distill, "shapes": cmd_shapes}
