@@ -138,10 +138,11 @@ def _row(s: Scored) -> str:
     )
 
 
-HEAD = (
-    "| model | micro F1 | P | R | rare-entity F1 | parameters | chars/s (torch, 2 threads) | epochs |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|"
-)
+def _head(threads: int) -> str:
+    return (
+        f"| model | micro F1 | P | R | rare-entity F1 | parameters | chars/s (torch, {threads} thread(s)) | epochs |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|"
+    )
 
 
 def cmd_tcm_ner(args: argparse.Namespace) -> None:
@@ -154,7 +155,8 @@ def cmd_tcm_ner(args: argparse.Namespace) -> None:
         f"Trained on `tcm_ner/train.txt` ({len(train):,} sentences; 10% held out for early stopping), "
         f"scored on `test.txt` ({len(test):,} sentences), strict span match, the corpus's own five types. "
         "No downloaded weights: every weight was trained on this machine.\n\n"
-        f"{HEAD}\n{_row(s)}\n| published MC-TCMNER (MMM 2024) | {PUBLISHED_MC_TCMNER:.2f} | | | | | | |\n\n"
+        f"{_head(args.threads)}\n{_row(s)}\n"
+        f"| published MC-TCMNER (MMM 2024) | {PUBLISHED_MC_TCMNER:.2f} | | | | | | |\n\n"
         f"Per type F1: {per_label}. Target >= 92 micro F1: **{target}**."
     )
     update_section("text-tcm-ner", body, args.doc)
@@ -175,7 +177,8 @@ def cmd_ablation(args: argparse.Namespace) -> None:
         "## Lexicon ablation (issue 3b)\n\n"
         "Same student, same data and seed as above; rare entities are those whose (type, text) occurs "
         "fewer than 5 times in the training file.\n\n"
-        f"{HEAD}\n{_row(with_lex)}\n{_row(without)}\n\nRare-entity F1 gain from the lexicon: **{gain:+.2f}** points "
+        f"{_head(args.threads)}\n{_row(with_lex)}\n{_row(without)}\n\n"
+        f"Rare-entity F1 gain from the lexicon: **{gain:+.2f}** points "
         f"(micro F1 {with_lex.micro_f1 - without.micro_f1:+.2f})."
     )
     update_section("text-lexicon-ablation", body, args.doc)
@@ -219,6 +222,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     ]
     rows_dev = [score(name, best, train, dev) for name, best in models]
     rows_emr = [score(name, best, train, emr) for name, best in models]
+    head = _head(args.threads)
     body = (
         "## Distillation (issue 3c)\n\n"
         "TinyBERT-style distillation in one stage: embedding, hidden-state (student layer m <- teacher layer 2m) and "
@@ -226,9 +230,9 @@ def cmd_distill(args: argparse.Namespace) -> None:
         f"same generated corpus ({len(train):,} records, `tcm demo --seed 101`), same recipe (2 epochs, lr 1e-3, "
         "lexicon features, seed 13). emr_dev: realistic notes written apart from the generator (evaluation only). "
         "Rare entities: fewer than 5 times in the training data. "
-        "chars/s: PyTorch FP32, 2 threads, on the scored set.\n\n"
-        f"Generated dev ({len(dev)} records):\n\n{HEAD}\n" + "\n".join(_row(r) for r in rows_dev) + "\n\n"
-        f"emr_dev ({len(emr)} records):\n\n{HEAD}\n" + "\n".join(_row(r) for r in rows_emr)
+        f"chars/s: PyTorch FP32, {args.threads} thread(s), on the scored set.\n\n"
+        f"Generated dev ({len(dev)} records):\n\n{head}\n" + "\n".join(_row(r) for r in rows_dev) + "\n\n"
+        f"emr_dev ({len(emr)} records):\n\n{head}\n" + "\n".join(_row(r) for r in rows_emr)
     )
     update_section("text-distillation", body, args.doc)
     print(body)
