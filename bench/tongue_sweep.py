@@ -134,6 +134,21 @@ def render_ratio(rows: dict[float, dict[str, dict[str, Any] | None]], unpruned: 
     return "\n".join(lines)
 
 
+def summary(rows: dict[float, dict[str, dict[str, Any] | None]]) -> str:
+    """Memory-constrained against L1 over the ratios both were measured at: after fine-tuning (test) and right
+    after pruning (validation, what the search rewards)."""
+    pairs = [(l1, mc) for by in rows.values() if (l1 := by.get("l1")) and (mc := by.get("memory"))]
+    tested = [(mc["test"] - l1["test"]) * 100 for l1, mc in pairs if l1["test"] is not None and mc["test"] is not None]
+    if not tested:
+        return ""
+    ahead = sum(mc["val"]["pruned_before_finetune"] > l1["val"]["pruned_before_finetune"] for l1, mc in pairs)
+    return (
+        f"Memory-constrained minus L1, test F1, mean over {len(tested)} ratios: **{sum(tested) / len(tested):+.1f}** "
+        f"points (from {min(tested):+.1f} to {max(tested):+.1f}). Right after pruning (validation, BatchNorm "
+        f"recalibrated: the search's reward) memory-constrained is ahead at {ahead} of {len(pairs)} ratios."
+    )
+
+
 def render_hidden(rows: dict[int, dict[str, Any] | None]) -> str:
     lines = [
         "| LSTM hidden | episodes | distinct plans scored | best validation proxy | plan from | "
@@ -174,7 +189,10 @@ def report(grid: list[Setting], options: SweepOptions, hidden_ratio: float, doc:
         "F1 = mean macro-F1 over the four attributes (percent); test = test split, crops around the segmenter's "
         "box, FP32 torch. Shorter search and fine-tuning than the shipped model's: compare rows with each other."
     )
-    ratio_body = f"## Tongue pruning: ratio sweep (issue 4, item 5)\n\n{recipe}\n\n{render_ratio(by_ratio, unpruned)}"
+    ratio_body = (
+        "## Tongue pruning: ratio sweep (issue 4, item 5)\n\n"
+        f"{recipe}\n\n{render_ratio(by_ratio, unpruned)}\n\n{summary(by_ratio)}"
+    )
     hidden_body = (
         "## Tongue pruning: decision-network LSTM width (issue 4, item 5)\n\n"
         f"Memory-constrained pruning at ratio {hidden_ratio * 100:.0f} % with the policy LSTM's hidden size changed "
