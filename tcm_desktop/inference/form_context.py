@@ -71,8 +71,10 @@ def _by_first_char(headers: tuple[tuple[str, str], ...]) -> dict[str, tuple[tupl
     return {first: tuple(words) for first, words in index.items()}
 
 
-def _header_at(text: str, at: int, headers: Sequence[tuple[str, str]], strong: bool) -> tuple[str, str] | None:
-    for word, kind in _by_first_char(tuple(headers)).get(text[at : at + 1], ()):  # longest first
+def _header_at(
+    text: str, at: int, by_first: dict[str, tuple[tuple[str, str], ...]], strong: bool
+) -> tuple[str, str] | None:
+    for word, kind in by_first.get(text[at : at + 1], ()):  # longest first
         if text.startswith(word, at):
             end = at + len(word)
             if strong or end == len(text) or text[end] in RIGHT_MARKS or text[end] in BRACKETS:
@@ -83,12 +85,13 @@ def _header_at(text: str, at: int, headers: Sequence[tuple[str, str]], strong: b
 def find_sections(text: str, headers: Sequence[tuple[str, str]]) -> tuple[Section, ...]:
     """The record's sections, from header words at the start of a line or after a bracket or numbering."""
     found: list[tuple[str, str, int, int]] = []  # kind, header, start, header end
+    by_first = _by_first_char(tuple(headers))  # once per record: hashing the key costs a pass over the headers
     at = 0
     while at < len(text):
         if at == 0 or text[at - 1] in LEFT_MARKS:
             start = at - 1 if at and text[at - 1] in STRONG_LEFT else at
             numbering = _numbering_length(text, at)
-            hit = _header_at(text, at + numbering, headers, strong=bool(numbering) or start < at)
+            hit = _header_at(text, at + numbering, by_first, strong=bool(numbering) or start < at)
             if hit is not None:
                 word, kind = hit
                 end = at + numbering + len(word)
