@@ -239,8 +239,7 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
         emit(LogEvent(f"epoch {epoch}: dev F1 {f1:.4f} ({seconds:.0f} s)", "epoch", values))
         emit(ProgressEvent("train", 1 + epoch, total))
 
-    # the trainer's own lines (batches, early stop) go to the technical log: stderr
-    best = Trainer(config, log=lambda message: print(message, file=sys.stderr, flush=True)).run(on_epoch=on_epoch)
+    best = Trainer(config).run(on_epoch=on_epoch)  # its own lines (batches, early stop): stderr, the technical log
     if not epochs_done or epochs_done[-1] < job.epochs:  # stopped early
         emit(ProgressEvent("train", 1 + job.epochs, total))
 
