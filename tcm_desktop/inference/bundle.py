@@ -27,6 +27,7 @@ from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.crf import CrfScores
 from tcm_desktop.inference.errors import BundleError
 from tcm_desktop.inference.lexicon import Lexicon
+from tcm_desktop.inference.threads import ThreadPlan
 from tcm_desktop.inference.tokenizer import CharTokenizer
 
 if TYPE_CHECKING:
@@ -176,7 +177,8 @@ class ModelBundle:
 
     @classmethod
     def load(cls, folder: Path | str, threads: int | None = 2, device: Device = "auto") -> ModelBundle:
-        """Verify the bundle in ``folder`` and create its ONNX session with ``threads`` intra-op threads.
+        """Verify the bundle in ``folder`` and create the ONNX sessions the pipelines use for ``threads``
+        (see :meth:`thread_plan`).
 
         ``threads=None`` lets ONNX Runtime choose. Raises :class:`BundleError`.
         """
@@ -200,13 +202,19 @@ class ModelBundle:
             raise BundleError(f"{LEXICON_FILE} of the model bundle {folder} is unusable: {exc}", LEXICON_FILE) from exc
         bundle = cls(folder, manifest, tokenizer, lexicon, CrfScores.load(folder / CRF_FILE), device)
         bundle._check_consistency()
-        bundle.text_session(threads)
+        intra_op = bundle.thread_plan(threads).intra_op
+        bundle.text_session(intra_op)
         if "image" in manifest:
             from tcm_desktop.inference.image_models import ImageModels  # imports this module
 
             bundle.image = ImageModels.from_manifest(folder, manifest, files, device)
-            bundle.image.sessions(threads)
+            bundle.image.sessions(intra_op)
         return bundle
+
+    def thread_plan(self, threads: int | None) -> ThreadPlan:
+        """How a pipeline given ``threads`` runs this bundle's models: concurrent single-thread runs on the CPU,
+        one run of ``threads`` intra-op threads when the CUDA provider is in use."""
+        return ThreadPlan.for_threads(threads, gpu=CUDA in _providers(self.device))
 
     def _check_consistency(self) -> None:
         expected = self.manifest.get("vocab_version")

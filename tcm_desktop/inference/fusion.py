@@ -81,9 +81,9 @@ def _session(path: Path, threads: int) -> ort.InferenceSession:
 class FusedTextModel:
     """The fused text session and the image-token session of a bundle (both checked on creation)."""
 
-    def __init__(self, spec: FusionSpec, threads: int | None = 2, lexicon_features: int = 0) -> None:
+    def __init__(self, spec: FusionSpec, intra_op_threads: int | None = 1, lexicon_features: int = 0) -> None:
         self.spec = spec
-        key = int(threads or 0)
+        key = int(intra_op_threads or 0)
         self.session = _session(spec.text_file, key)
         self.token_session = _session(spec.tokens_file, key)
         inputs = [i.name for i in self.session.get_inputs()]
@@ -101,7 +101,8 @@ class FusedTextModel:
         if not entry:
             return None
         files = bundle.manifest.get("files", {})
-        return cls(FusionSpec.from_manifest(bundle.folder, entry, files), threads, bundle.lexicon_features)
+        intra_op = bundle.thread_plan(threads).intra_op
+        return cls(FusionSpec.from_manifest(bundle.folder, entry, files), intra_op, bundle.lexicon_features)
 
     def tokens(self, tongue: TonguePipeline, images: Sequence[ImageSource]) -> list[np.ndarray | None]:
         """Image tokens [cells, channels] per photo, cropped as the tongue pipeline crops; None where no

@@ -31,8 +31,9 @@ from typing import Any
 
 import onnxruntime as ort
 
-from tcm_desktop.inference.bundle import CPU, MANIFEST, Device, _providers, _read_manifest, verify_files
+from tcm_desktop.inference.bundle import CPU, CUDA, MANIFEST, Device, _providers, _read_manifest, verify_files
 from tcm_desktop.inference.errors import BundleError
+from tcm_desktop.inference.threads import ThreadPlan
 from tcm_desktop.inference.tongue_crop import CropSettings
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,12 @@ class ImageModels:
         manifest = _read_manifest(folder)
         files = verify_files(folder, manifest)
         models = cls.from_manifest(folder, manifest, files, device)
-        models.sessions(threads)
+        models.sessions(models.thread_plan(threads).intra_op)
         return models
+
+    def thread_plan(self, threads: int | None) -> ThreadPlan:
+        """How a pipeline given ``threads`` runs these models (see :mod:`.threads`)."""
+        return ThreadPlan.for_threads(threads, gpu=CUDA in _providers(self.device))
 
     @classmethod
     def from_manifest(

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from tcm_desktop.domain.errors import TcmError
-from tcm_desktop.inference.errors import BundleError, PipelineError
+from tcm_desktop.inference.errors import BundleError, PipelineError, PredictionCancelled
 from tcm_desktop.inference.image_io import DecodedPhoto, ImageError, decode_photo, describe
 from tcm_desktop.inference.image_models import INPUT, ImageModels
+from tcm_desktop.inference.threads import run_jobs
 from tcm_desktop.inference.tongue_crop import (
     Box,
     crop_square,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["ImageError", "TonguePipeline", "TongueResult"]
 
 ImageSource = bytes | Path | str
+StopFn = Callable[[], bool]
+T = TypeVar("T")
 BATCH = 16
 
 
@@ -94,28 +98,31 @@ class TonguePipeline:
     ) -> None:
         self.models = _resolve(models, threads, device)
         self.threads = threads
+        self.plan = self.models.thread_plan(threads)
         self.spec = self.models.spec
-        self._segmenter, self._classifier = self.models.sessions(threads)
+        self._segmenter, self._classifier = self.models.sessions(self.plan.intra_op)
 
     def predict(
         self, images: Sequence[ImageSource], on_progress: Callable[[int, int], None] | None = None
     ) -> list[TongueResult]:
         """One result per image, in order. Raises :class:`ImageError` naming the first unreadable image."""
-        results: list[TongueResult] = []
-        for start in range(0, len(images), BATCH):
-            chunk = images[start : start + BATCH]
-            photos = [decode_photo(src, describe(src, start + i)) for i, src in enumerate(chunk)]
-            results += self._predict_photos(photos)
-            if on_progress is not None:
-                on_progress(len(results), len(images))
-        return results
 
-    def predict_each(self, images: Sequence[ImageSource]) -> list[TongueResult | TcmError]:
+        def batch(start: int) -> list[TongueResult]:
+            chunk = images[start : start + BATCH]
+            return self._predict_photos([decode_photo(src, describe(src, start + i)) for i, src in enumerate(chunk)])
+
+        return self._map_batches(len(images), batch, self.plan.workers, on_progress)
+
+    def predict_each(
+        self, images: Sequence[ImageSource], workers: int | None = None, should_stop: StopFn | None = None
+    ) -> list[TongueResult | TcmError]:
         """One result per image, in order, or the error that made that image unusable: a bad
         photo costs only its own result. Decoded and run in batches (about twice the photos/s
-        of one at a time); a failing model run fails its whole batch."""
-        results: list[TongueResult | TcmError] = []
-        for start in range(0, len(images), BATCH):
+        of one at a time), ``workers`` batches at a time (default: the thread plan's); a failing
+        model run fails its whole batch. ``should_stop`` is checked before every batch; when it
+        returns True the call raises :class:`PredictionCancelled`."""
+
+        def batch(start: int) -> list[TongueResult | TcmError]:
             chunk: list[DecodedPhoto | TcmError] = []
             for i, src in enumerate(images[start : start + BATCH]):
                 try:
@@ -127,8 +134,36 @@ class TonguePipeline:
                 done: Iterator[TongueResult | TcmError] = iter(self._predict_photos(photos) if photos else [])
             except TcmError as exc:
                 done = iter([exc] * len(photos))
-            results += [next(done) if isinstance(item, DecodedPhoto) else item for item in chunk]
-        return results
+            return [next(done) if isinstance(item, DecodedPhoto) else item for item in chunk]
+
+        return self._map_batches(len(images), batch, workers or self.plan.workers, should_stop=should_stop)
+
+    def _map_batches(
+        self,
+        count: int,
+        batch: Callable[[int], list[T]],
+        workers: int,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[T]:
+        """``batch(start)`` for every BATCH photos of ``count``, ``workers`` at a time, results in order."""
+        starts = list(range(0, count, BATCH))
+        parts: list[list[T]] = [[] for _ in starts]
+        done = 0
+
+        def check_stop() -> None:
+            if should_stop is not None and should_stop():
+                raise PredictionCancelled("prediction stopped on request")
+
+        def collect(index: int, results: list[T]) -> None:
+            nonlocal done
+            parts[index] = results
+            done += len(results)
+            if on_progress is not None:
+                on_progress(done, count)
+
+        run_jobs([partial(batch, start) for start in starts], workers, on_result=collect, before_each=check_stop)
+        return [result for part in parts for result in part]
 
     def classifier_crops(self, images: Sequence[ImageSource]) -> list[tuple[np.ndarray, bool]]:
         """The classifier's input crop (S x S x 3 uint8) of each image and whether a tongue was found.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from tcm_desktop.inference.bundle import ModelBundle
 from tcm_desktop.inference.crf import path_marginals
 from tcm_desktop.inference.errors import PipelineError, PredictionCancelled
 from tcm_desktop.inference.fusion import FusedTextModel
+from tcm_desktop.inference.threads import run_jobs
 from tcm_desktop.inference.windows import TagDecoder, Window, merge_windows, plan_windows
 
 ProgressFn = Callable[[int, int], None]
@@ -100,9 +102,10 @@ class _Pending:
 class TextPipeline:
     """Runs a :class:`ModelBundle`'s text model over many texts.
 
-    ``threads`` sets ONNX Runtime's intra-op threads (the bundle keeps one
-    session per thread count). ``memory_budget_mb`` caps the estimated
-    activation memory of one batch; ``overlap`` (at most half a window) is the least overlap of
+    ``threads`` is the pipeline's thread budget: on the CPU that many
+    batches run side by side with one ONNX Runtime thread each
+    (:mod:`.threads`). ``memory_budget_mb`` caps the estimated activation
+    memory of the batches in flight together; ``overlap`` (at most half a window) is the least overlap of
     neighbouring windows of a long record; ``max_batch_rows`` caps a batch
     whatever the budget; ``chunk_windows`` is how many windows are planned
     and batched together (records are never split across chunks). With
@@ -127,11 +130,14 @@ class TextPipeline:
             raise ValueError(f"chunk_windows must be at least 1, got {chunk_windows}")
         self.bundle = bundle
         self.fused = fused
-        self.session = fused.session if fused is not None else bundle.text_session(threads)
+        self.plan = bundle.thread_plan(threads)
+        self.session = fused.session if fused is not None else bundle.text_session(self.plan.intra_op)
         self.window = bundle.max_chars
         self.overlap = min(overlap, self.window // 2)
-        # Dynamic Batch Pruning, unless a FixedBatcher is given (the -DBP ablation of bench/dbp_ablation.py)
-        self.batcher = batcher or DynamicBatcher(memory_budget_mb, memory_cost(bundle), max_batch_rows)
+        # Dynamic Batch Pruning, unless a FixedBatcher is given (the -DBP ablation of bench/dbp_ablation.py);
+        # the budget covers every batch in flight
+        per_batch_mb = memory_budget_mb / self.plan.workers
+        self.batcher = batcher or DynamicBatcher(per_batch_mb, memory_cost(bundle), max_batch_rows)
         self.decoder = TagDecoder(bundle.tags)
         self.chunk_windows = chunk_windows
         self._lexicon = bundle.lexicon if bundle.lexicon_features else None
@@ -176,15 +182,22 @@ class TextPipeline:
             pending.append(_Pending(i, text, windows, [None] * len(windows), [None] * len(windows), image))
         total = sum(w.length for p in pending for w in p.windows)
         done = 0
+
+        def check_stop() -> None:
+            if should_stop is not None and should_stop():
+                raise PredictionCancelled("prediction stopped on request")
+
+        def count(batch: int, characters: int) -> None:
+            nonlocal done
+            done += characters
+            if on_progress is not None:
+                on_progress(done, total)
+
         for chunk in self._chunks(pending):
             items = [(p, k) for p in chunk for k in range(len(p.windows))]
-            for batch in self.batcher.plan([p.windows[k].length for p, k in items]):
-                if should_stop is not None and should_stop():
-                    raise PredictionCancelled("prediction stopped on request")
-                self._run_batch([items[i] for i in batch.indices], batch)
-                done += sum(items[i][0].windows[items[i][1]].length for i in batch.indices)
-                if on_progress is not None:
-                    on_progress(done, total)
+            batches = self.batcher.plan([p.windows[k].length for p, k in items])
+            jobs = [partial(self._run_batch, [items[i] for i in batch.indices], batch) for batch in batches]
+            run_jobs(jobs, self.plan.workers, on_result=count, before_each=check_stop)
             for record in chunk:
                 results[record.index] = self._finish(record)
                 record.paths.clear()
@@ -223,7 +236,9 @@ class TextPipeline:
             feeds |= self.fused.feeds([record.image for record, _ in rows])
         return feeds
 
-    def _run_batch(self, rows: Sequence[tuple[_Pending, int]], batch: Batch) -> None:
+    def _run_batch(self, rows: Sequence[tuple[_Pending, int]], batch: Batch) -> int:
+        """Run one batch (possibly beside others: each writes only its own windows' slots);
+        the characters it covered."""
         feeds = self._inputs(rows, batch.length)
         try:
             (emissions,) = self.session.run(["emissions"], feeds)
@@ -234,6 +249,7 @@ class TextPipeline:
             n = record.windows[k].length
             record.paths[k] = paths[r, :n].astype(np.int16)
             record.scores[k] = scores[r, :n].copy()
+        return sum(record.windows[k].length for record, k in rows)
 
     def _finish(self, record: _Pending) -> TextResult:
         paths = [p for p in record.paths if p is not None]

@@ -93,3 +93,18 @@ def test_progress_reaches_the_total_and_stop_cancels(pipeline: TextPipeline) -> 
 def test_a_non_string_is_refused(pipeline: TextPipeline) -> None:
     with pytest.raises(PipelineError, match="text 1"):
         pipeline.predict([SHORT, None])  # type: ignore[list-item]
+
+
+def test_batches_side_by_side_give_what_one_thread_gives_within_the_same_budget(bundle: ModelBundle) -> None:
+    texts = [SHORT, OTHER * 3, "", SHORT * 40, OTHER[:20]] * 4
+    one = TextPipeline(bundle, threads=1, memory_budget_mb=2)
+    two = TextPipeline(bundle, threads=2, memory_budget_mb=2)
+    assert (one.plan.workers, two.plan.workers) == (1, 2)
+    assert two.batcher.budget_bytes == pytest.approx(one.batcher.budget_bytes / 2)  # type: ignore[union-attr]
+    seen: list[int] = []
+    together = two.predict(texts, on_progress=lambda done, total: seen.append(done))
+    alone = one.predict(texts)
+    assert [triples(r) for r in together] == [triples(r) for r in alone]
+    for a, b in zip(together, alone, strict=True):
+        assert a.uncertainty == pytest.approx(b.uncertainty, abs=1e-6)
+    assert len(seen) > 2 and seen == sorted(seen)
