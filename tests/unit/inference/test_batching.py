@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tcm_desktop.inference.batching import MB, DynamicBatcher, FixedBatcher, MemoryCost, restore_order
+from tcm_desktop.inference.batching import MB, Batch, DynamicBatcher, FixedBatcher, MemoryCost, restore_order
+from tcm_desktop.inference.text_pipeline import crf_groups
 
 COST = MemoryCost(per_char=32 * 1024, per_char_per_length=150)
 
@@ -87,3 +88,12 @@ def test_the_fixed_batcher_of_the_dbp_ablation_keeps_reading_order_and_pads_to_t
         FixedBatcher(rows=2, length=8).plan([9])
     with pytest.raises(ValueError, match="at least 1"):
         FixedBatcher(rows=0, length=8)
+
+
+def test_crf_groups_gather_consecutive_batches_up_to_the_row_count() -> None:
+    batches = [Batch(tuple(range(i * 10, i * 10 + n)), 256 - i) for i, n in enumerate([5, 5, 3, 8, 1])]
+    groups = crf_groups(batches, 10)
+    assert [[len(b) for b in g] for g in groups] == [[5, 5], [3, 8], [1]]
+    assert [b for g in groups for b in g] == batches
+    assert crf_groups([], 10) == []
+    assert [len(g) for g in crf_groups(batches, 1)] == [1] * 5

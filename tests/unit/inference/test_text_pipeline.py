@@ -101,10 +101,10 @@ def test_batches_side_by_side_give_what_one_thread_gives_within_the_same_budget(
     two = TextPipeline(bundle, threads=2, memory_budget_mb=2)
     assert (one.plan.workers, two.plan.workers) == (1, 2)
     assert two.batcher.budget_bytes == pytest.approx(one.batcher.budget_bytes / 2)  # type: ignore[union-attr]
-    seen: list[int] = []
-    together = two.predict(texts, on_progress=lambda done, total: seen.append(done))
+    seen: list[tuple[int, int]] = []
+    together = two.predict(texts, on_progress=lambda done, total: seen.append((done, total)))
     alone = one.predict(texts)
     assert [triples(r) for r in together] == [triples(r) for r in alone]
     for a, b in zip(together, alone, strict=True):
         assert a.uncertainty == pytest.approx(b.uncertainty, abs=1e-6)
-    assert len(seen) > 2 and seen == sorted(seen)
+    assert len(seen) >= 2 and seen == sorted(seen) and seen[-1][0] == seen[-1][1]
