@@ -69,7 +69,7 @@ def rebuild_bundle(checkpoint: Path, bundle: Path, version: str | None, metrics:
     """Export ``checkpoint`` into ``bundle`` with ``metrics``, keeping the tongue photo models the bundle had,
     and ship the checkpoint beside it (``<name>-<version>.checkpoint.pt``, named in the manifest) so that
     retraining in the app fine-tunes it."""
-    from training.bundle import build_bundle, carry_image_models
+    from training.bundle import build_bundle, carry_image_models, update_manifest
 
     old = json.loads((bundle / "manifest.json").read_text(encoding="utf-8")) if bundle.exists() else {}
     name, version = old.get("name", "tcm-text"), version or old.get("version")
@@ -83,10 +83,7 @@ def rebuild_bundle(checkpoint: Path, bundle: Path, version: str | None, metrics:
     shipped = bundle.parent / f"{name}-{manifest['version']}.checkpoint.pt"
     if checkpoint.resolve() != shipped.resolve():
         shutil.copyfile(checkpoint, shipped)
-    path = bundle / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["checkpoint"] = os.path.relpath(shipped, bundle)  # not a hashed file: the bundle stays valid
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    update_manifest(bundle, checkpoint=os.path.relpath(shipped, bundle))  # not a hashed file: the bundle stays valid
 
 
 def main() -> None:

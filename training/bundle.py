@@ -187,11 +187,22 @@ def carry_image_models(bundle_dir: Path, source_bundle: Path) -> bool:
             raise TcmError(f"{source_bundle / name} does not match its bundle's manifest; not carried over")
         shutil.copyfile(source_bundle / name, bundle_dir / name)
         manifest["files"][name] = expected
-    manifest["image"] = image
+    update_manifest(bundle_dir, files=manifest["files"], image=image)
+    return True
+
+
+def update_manifest(bundle_dir: Path, **entries: Any) -> dict[str, Any]:
+    """Set top-level ``entries`` of the bundle's manifest (written whole, then swapped in); the new manifest.
+
+    For what is not a hashed file (metrics, the shipped checkpoint's name) or
+    was checked on its way in (carried photo models).
+    """
+    path = bundle_dir / MANIFEST
+    manifest = {**json.loads(path.read_text(encoding="utf-8")), **entries}
     partial = path.with_name(MANIFEST + ".partial")
     partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     partial.replace(path)
-    return True
+    return manifest
 
 
 def export_model_main(argv: Sequence[str] | None = None) -> int:

@@ -57,7 +57,6 @@ from tcm_desktop.store import Database
 
 Emit = Callable[[RetrainEvent], None]
 METRIC_KEYS = ("records", "micro", "macro_f1", "per_label")
-MANIFEST = "manifest.json"
 NOT_TRAINABLE_CONFIG = ("vocab_size", "num_tags", "num_lexicon_features")  # come from the data, not the shape
 REPLAY_SEED = 90_001  # not the shipped model's training seeds: other generated records
 DEV_EVERY = 10  # every 10th corrected record is held out for early stopping (from 10 on)
@@ -205,7 +204,7 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
     training, gold = read_training_data(job.database)
     if not training:
         raise RetrainError("there are no corrected or verified records outside the gold set to train on")
-    from training.bundle import build_bundle, carry_image_models  # torch: only once the data is there
+    from training.bundle import build_bundle, carry_image_models, update_manifest  # torch: only once the data is there
     from training.trainer import Trainer
 
     data = mixed_data(training, job.options.replay_records)
@@ -261,19 +260,11 @@ def run_retrain(job: RetrainJob, emit: Emit) -> DoneEvent:
             )
     emit(ProgressEvent("evaluate", job.epochs + 3, total))
     new = evaluate_bundle(job.bundle_dir, gold, job.options.threads)
-    _record_metrics(job.bundle_dir, new)
+    update_manifest(job.bundle_dir, metrics={"gold_set": dict(new)})  # not a hashed file
     emit(ProgressEvent("evaluate", total, total))
     emit(MetricsEvent(old, new))
     shutil.rmtree(work, ignore_errors=True)
     return DoneEvent(job.bundle_dir, job.checkpoint, job.model_version, len(training), len(gold))
-
-
-def _record_metrics(bundle_dir: Path, metrics: Mapping[str, Any]) -> None:
-    """Put the gold-set scores into the manifest (it is not among the hashed files)."""
-    path = bundle_dir / MANIFEST
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["metrics"] = {"gold_set": dict(metrics)}
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _event_stream() -> TextIO:
