@@ -377,7 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--large-records", type=int, default=4, help="corpus-mix records for (c); 0 skips (c) (4)")
     parser.add_argument("--large-long", type=int, default=1, help="long records for (c) (1)")
     parser.add_argument("--large-shape", type=json.loads, default={}, help="override (c)'s shape, JSON")
-    parser.add_argument("--threads", type=int, default=2, help="intra-op threads of every configuration (2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads of every configuration (2): the pipeline's thread budget, PyTorch's intra-op threads",
+    )
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the mix; the median counts (3)")
     parser.add_argument("--seed", type=int, default=9001, help="generator seed of the records (9001)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds one configuration may take")

@@ -209,7 +209,9 @@ def render_markdown(result: Mapping[str, Any]) -> str:
         "inference libraries to the first prediction returned, peak RSS is the process's high-water mark. "
         "Figures in parentheses are ratios against (a), text.",
         "",
-        f"Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, {machine['threads']} threads used, "
+        f"Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, {machine['threads']} threads used "
+        "((a): that many model batches side by side, one ONNX Runtime thread each, and the tongue photos on a "
+        "thread of their own beside the text; (b), (c): PyTorch intra-op threads), "
         f"CPU only; {versions}; {result['date'][:10]}{_load_note(machine.get('load_average'))}.",
         "",
         "| configuration | records/s | chars/s | ms per 5,000+ char record (median) | peak RSS MiB | "
