@@ -7,7 +7,9 @@ A bundle with a ``fusion`` entry in its manifest carries two more files::
                                 "cells": 16, "channels": 512}, ...}
 
 ``tongue_features.onnx`` is the bundle's tongue classifier with its last
-feature map as an extra output ``image_tokens`` [B, cells, channels];
+feature map as an extra output ``image_tokens`` [B, cells, channels], so
+one run of it gives a photo's attributes and its tokens
+(:meth:`TonguePipeline.with_features`);
 ``fused_text.onnx`` takes the text inputs plus ``image_tokens`` and
 ``image_mask`` [B] (1 = the record has a photo). A record without a usable
 photo gets mask 0 and exactly the text path's emissions.
@@ -21,17 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
 from tcm_desktop.inference.bundle import CPU, MANIFEST, ModelBundle
-from tcm_desktop.inference.errors import BundleError, PipelineError
-from tcm_desktop.inference.tongue_crop import to_model_input
-
-if TYPE_CHECKING:
-    from tcm_desktop.inference.image_pipeline import ImageSource, TonguePipeline
+from tcm_desktop.inference.errors import BundleError
 
 FUSION = "fusion"
 IMAGE_TOKENS, IMAGE_MASK = "image_tokens", "image_mask"
@@ -90,9 +88,17 @@ class FusedTextModel:
         wanted = ["input_ids", "attention_mask", *(["lexicon"] if lexicon_features else []), IMAGE_TOKENS, IMAGE_MASK]
         if inputs != wanted:
             raise BundleError(f"{spec.text_file.name} takes {inputs}, expected {wanted}", spec.text_file.name)
-        outputs = [o.name for o in self.token_session.get_outputs()]
-        if spec.tokens_output not in outputs:
+        self.token_outputs = [o.name for o in self.token_session.get_outputs()]
+        if spec.tokens_output not in self.token_outputs:
             raise BundleError(f"{spec.tokens_file.name} has no output {spec.tokens_output}", spec.tokens_file.name)
+
+    def check_classifier_outputs(self, names: Sequence[str]) -> None:
+        """Refuse a token model that lacks any of the tongue classifier's outputs ``names`` (it replaces
+        the classifier when photos are read for this model)."""
+        missing = [name for name in names if name not in self.token_outputs]
+        if missing:
+            file = self.spec.tokens_file.name
+            raise BundleError(f"{file} lacks the tongue classifier's outputs {missing}", file)
 
     @classmethod
     def from_bundle(cls, bundle: ModelBundle, threads: int | None = 2) -> FusedTextModel | None:
@@ -103,20 +109,6 @@ class FusedTextModel:
         files = bundle.manifest.get("files", {})
         intra_op = bundle.thread_plan(threads).intra_op
         return cls(FusionSpec.from_manifest(bundle.folder, entry, files), intra_op, bundle.lexicon_features)
-
-    def tokens(self, tongue: TonguePipeline, images: Sequence[ImageSource]) -> list[np.ndarray | None]:
-        """Image tokens [cells, channels] per photo, cropped as the tongue pipeline crops; None where no
-        tongue was found (such a photo gives the fused model no evidence)."""
-        crops = tongue.classifier_crops(images)
-        if not crops:
-            return []
-        try:
-            (tokens,) = self.token_session.run(
-                [self.spec.tokens_output], {"image": to_model_input([c for c, _ in crops])}
-            )
-        except Exception as exc:  # ONNX Runtime raises its own untyped errors
-            raise PipelineError(f"the tongue token model failed: {exc}") from exc
-        return [np.asarray(t, dtype=np.float32) if found else None for t, (_, found) in zip(tokens, crops, strict=True)]
 
     def feeds(self, images: Sequence[np.ndarray | None]) -> dict[str, np.ndarray]:
         """``image_tokens`` and ``image_mask`` for a batch whose rows have these tokens (None: no photo)."""

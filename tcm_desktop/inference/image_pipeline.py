@@ -15,6 +15,7 @@ pre-fill the form from those.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,7 +28,7 @@ import numpy as np
 from tcm_desktop.domain.errors import TcmError
 from tcm_desktop.inference.errors import BundleError, PipelineError, PredictionCancelled
 from tcm_desktop.inference.image_io import DecodedPhoto, ImageError, decode_photo, describe
-from tcm_desktop.inference.image_models import INPUT, ImageModels
+from tcm_desktop.inference.image_models import INPUT, OUTPUT_PREFIX, ImageModels
 from tcm_desktop.inference.threads import run_jobs
 from tcm_desktop.inference.tongue_crop import (
     Box,
@@ -72,6 +73,8 @@ class TongueResult:
     tongue_fraction: float
     attributes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     grades: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # the classifier's extra output when the pipeline was made with_features (the fused text model's photo tokens)
+    features: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def best(self, attribute: str) -> tuple[str, float]:
         """The most probable form value of ``attribute`` and its probability."""
@@ -101,6 +104,21 @@ class TonguePipeline:
         self.plan = self.models.thread_plan(threads)
         self.spec = self.models.spec
         self._segmenter, self._classifier = self.models.sessions(self.plan.intra_op)
+        self._feature_output: str | None = None
+
+    @property
+    def classifier_outputs(self) -> list[str]:
+        """The classifier's output names, one per attribute, in the spec's order."""
+        return [OUTPUT_PREFIX + attribute.name for attribute in self.spec.attributes]
+
+    def with_features(self, classifier: object, output: str) -> TonguePipeline:
+        """This pipeline with ``classifier`` (an ONNX session with the classifier's outputs plus
+        ``output``) in place of its classifier: each result carries that output as ``features``,
+        from the same single run that gives the attributes."""
+        tapped = copy.copy(self)
+        tapped._classifier = classifier
+        tapped._feature_output = output
+        return tapped
 
     def predict(
         self, images: Sequence[ImageSource], on_progress: Callable[[int, int], None] | None = None
@@ -193,7 +211,9 @@ class TonguePipeline:
     def _predict_photos(self, photos: list[DecodedPhoto]) -> list[TongueResult]:
         located = self._locate(photos)
         crops, boxes = self._crops(located)
-        outputs = self._run(self._classifier, crops)
+        names = self.classifier_outputs + ([self._feature_output] if self._feature_output else [])
+        outputs = self._run(self._classifier, crops, names)
+        features = outputs.pop() if self._feature_output else None
         results = []
         for row, (item, box) in enumerate(zip(located, boxes, strict=True)):
             attributes: dict[str, dict[str, float]] = {}
@@ -216,6 +236,7 @@ class TonguePipeline:
                     tongue_fraction=item.fraction,
                     attributes=_frozen(attributes),
                     grades=_frozen(grades),
+                    features=None if features is None else np.asarray(features[row], dtype=np.float32),
                 )
             )
         return results
@@ -244,9 +265,9 @@ class TonguePipeline:
         (probs,) = self._run(self._segmenter, [canvas])
         return frame.mask_to_image(probs[0, 0])
 
-    def _run(self, session: object, images: list[np.ndarray]) -> list[np.ndarray]:
+    def _run(self, session: object, images: list[np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
         try:
-            return list(session.run(None, {INPUT: to_model_input(images)}))  # type: ignore[attr-defined]
+            return list(session.run(outputs, {INPUT: to_model_input(images)}))  # type: ignore[attr-defined]
         except Exception as exc:  # ONNX Runtime raises its own untyped errors
             raise PipelineError(f"the tongue model failed: {exc}") from exc
 

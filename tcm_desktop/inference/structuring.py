@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,6 @@ from tcm_desktop.inference.text_pipeline import (
 )
 
 ImageSource = Path | bytes | None
-# tongue attributes per record index, and a flag per record whose photo could not be used
-_TongueFound = tuple[dict[int, dict[str, dict[str, float]]], dict[int, tuple[str, ...]]]
 
 
 class Structurer:
@@ -66,6 +65,8 @@ class Structurer:
         self.schema = schema or default_schema()
         self.tongue = _tongue_pipeline(bundle, threads) if use_image else None
         self.fused = FusedTextModel.from_bundle(bundle, threads) if self.tongue is not None else None
+        if self.fused is not None and self.tongue is not None:
+            self.fused.check_classifier_outputs(self.tongue.classifier_outputs)
         self.text = TextPipeline(bundle, threads=threads, memory_budget_mb=memory_budget_mb, fused=self.fused)
         # A fused model needs photo tokens to mean anything; without images the plain text model runs.
         self.plain_text = (
@@ -107,24 +108,24 @@ class Structurer:
             raise ValueError(f"{len(images)} images for {len(records)} records")
         texts = [r.text for r in records]
         if self.fused is not None and use_image:  # the fused model reads the photo tokens: photos first
-            tokens = self._tokens(records, base_dir, images)
+            photos = self._photos(records, base_dir, images, should_stop)
+            tokens = [photos.tokens.get(i) for i in range(len(records))]
             found = self.text.predict(texts, on_progress=on_progress, should_stop=should_stop, images=tokens)
-            tongue, image_flags = self._tongue(records, base_dir, images, should_stop)
         elif use_image and self.tongue is not None:
-            found, (tongue, image_flags) = self._text_beside_photos(records, base_dir, images, on_progress, should_stop)
+            found, photos = self._text_beside_photos(records, base_dir, images, on_progress, should_stop)
         else:
             text = self.plain_text or self.text
             found = text.predict(texts, on_progress=on_progress, should_stop=should_stop)
-            tongue, image_flags = {}, {}
+            photos = _PhotoReadings()
         predictions = []
         for i, (record, result) in enumerate(zip(records, found, strict=True)):
-            flags = list(image_flags.get(i, ()))
+            flags = list(photos.flags.get(i, ()))
             specialty = record.specialty
             if specialty not in self.schema.specialty_codes:  # e.g. a typo in a `tcm structure` input
                 flags.append(f"specialty: unknown specialty {specialty!r}; the general form was filled")
                 specialty = GENERAL
             form = fill_form(record.text, result.spans, specialty, self.schema)
-            attributes = tongue.get(i, {})
+            attributes = photos.attributes.get(i, {})
             if attributes:
                 form, disagreements = merge_tongue_attributes(form, attributes)
                 flags += disagreements
@@ -141,23 +142,6 @@ class Structurer:
             )
         return predictions
 
-    def _tokens(
-        self, records: Sequence[Record], base_dir: Path | None, images: Sequence[ImageSource] | None
-    ) -> list[np.ndarray | None]:
-        """The fused model's photo tokens per record; None without a photo or with one that cannot be used."""
-        assert self.fused is not None and self.tongue is not None
-        out: list[np.ndarray | None] = []
-        for i, record in enumerate(records):
-            source = images[i] if images is not None else _image_path(record, base_dir)
-            value = None
-            if source is not None:
-                try:
-                    (value,) = self.fused.tokens(self.tongue, [source])
-                except TcmError:  # the photo's own flag comes from the tongue pass below
-                    value = None
-            out.append(value)
-        return out
-
     def _text_beside_photos(
         self,
         records: Sequence[Record],
@@ -165,7 +149,7 @@ class Structurer:
         images: Sequence[ImageSource] | None,
         on_progress: ProgressFn | None,
         should_stop: StopFn | None,
-    ) -> tuple[list[TextResult], _TongueFound]:
+    ) -> tuple[list[TextResult], _PhotoReadings]:
         """The text pipeline and the tongue pass at the same time: the photos on a side thread,
         one batch at a time, beside the text's batches (about 1.4x the records/s of one after
         the other on 2 cores); a failure of either stops the other."""
@@ -175,7 +159,7 @@ class Structurer:
             return failed.is_set() or (should_stop is not None and should_stop())
 
         with ThreadPoolExecutor(1, thread_name_prefix="tcm-tongue") as side:
-            photos = side.submit(self._tongue, records, base_dir, images, photos_stop)
+            photos = side.submit(self._photos, records, base_dir, images, photos_stop)
             try:
                 found = self.text.predict([r.text for r in records], on_progress=on_progress, should_stop=should_stop)
             except BaseException:
@@ -183,32 +167,45 @@ class Structurer:
                 raise
             return found, photos.result()
 
-    def _tongue(
+    def _photos(
         self,
         records: Sequence[Record],
         base_dir: Path | None,
         images: Sequence[ImageSource] | None,
         should_stop: StopFn | None = None,
-    ) -> _TongueFound:
-        """Tongue attributes per record index, and a flag per photo that could not be used."""
+    ) -> _PhotoReadings:
+        """What the photos of ``records`` show; with a fused model, its photo tokens from the same run."""
         if self.tongue is None:
-            return {}, {}
+            return _PhotoReadings()
+        tongue = self.tongue
+        if self.fused is not None:
+            tongue = tongue.with_features(self.fused.token_session, self.fused.spec.tokens_output)
         sources: list[tuple[int, Path | bytes]] = []
         for i, record in enumerate(records):
             source = images[i] if images is not None else _image_path(record, base_dir)
             if source is not None:
                 sources.append((i, source))
-        attributes: dict[int, dict[str, dict[str, float]]] = {}
-        flags: dict[int, tuple[str, ...]] = {}
-        results = self.tongue.predict_each([source for _, source in sources], workers=1, should_stop=should_stop)
+        readings = _PhotoReadings()
+        results = tongue.predict_each([source for _, source in sources], workers=1, should_stop=should_stop)
         for (i, _), result in zip(sources, results, strict=True):
             if isinstance(result, TcmError):
-                flags[i] = (f"image: {result}",)
-            elif not result.found:
-                flags[i] = ("image: no tongue found in the photo",)
+                readings.flags[i] = (f"image: {result}",)
+            elif not result.found:  # such a photo gives the fused model no evidence either
+                readings.flags[i] = ("image: no tongue found in the photo",)
             else:
-                attributes[i] = {name: dict(probs) for name, probs in result.attributes.items()}
-        return attributes, flags
+                readings.attributes[i] = {name: dict(probs) for name, probs in result.attributes.items()}
+                if result.features is not None:
+                    readings.tokens[i] = result.features
+        return readings
+
+
+@dataclass
+class _PhotoReadings:
+    """Per record index: tongue attributes, a flag for a photo that could not be used, fused-model tokens."""
+
+    attributes: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
+    flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    tokens: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def _image_path(record: Record, base_dir: Path | None) -> Path | None:

@@ -1,9 +1,4 @@
-"""The tongue pipeline on a tiny bundle built here (hand-written ONNX graphs, no torch, no shared data).
-
-The stand-in segmenter calls a pixel tongue when it is much redder than it
-is green, so a red ellipse on grey is "found" and a plain grey photo is not;
-the stand-in classifier is average colour -> linear -> softmax per head.
-"""
+"""The tongue pipeline on a tiny bundle built here (``tongue_models``: hand-written ONNX graphs, no torch)."""
 
 from __future__ import annotations
 
@@ -17,95 +12,26 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from tcm_desktop.demo.tongue_image import TongueState, render_tongue  # noqa: E402
-from tcm_desktop.files import sha256_of  # noqa: E402
 from tcm_desktop.inference.bundle import ModelBundle  # noqa: E402
 from tcm_desktop.inference.errors import BundleError, PipelineError  # noqa: E402
 from tcm_desktop.inference.image_io import MAX_SIDE, ImageError, decode_photo  # noqa: E402
 from tcm_desktop.inference.image_models import ImageModels  # noqa: E402
 from tcm_desktop.inference.image_pipeline import TonguePipeline, TongueResult  # noqa: E402
+from tests.unit.inference.tongue_models import (  # noqa: E402
+    ATTRIBUTES,
+    CLS,
+    CLS_SIZE,
+    CROP,
+    SEG,
+    image_entry,
+    write_manifest,
+    write_models,
+)
 
-SEG, CLS = "tongue_segmenter.onnx", "tongue_classifier.onnx"
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "tcm-text"
-ATTRIBUTES = [
-    {"name": "tongue_color", "classes": ["light", "regular", "dark"], "form_values": ["淡白", "淡红", "暗红/紫暗"]},
-    {"name": "coat_color", "classes": ["white", "light_yellow", "yellow"], "form_values": ["白", "黄白相间", "黄"]},
-    {"name": "fissure", "classes": ["light", "severe"], "form_values": ["有", "有"], "graded": True},
-    {"name": "tooth_marks", "classes": ["light", "severe"], "form_values": ["有", "有"], "graded": True},
-]
-for entry in ATTRIBUTES:
-    entry.setdefault("graded", False)
-CROP = {"margin": 0.1, "min_tongue_fraction": 0.02, "threshold": 0.5}
-SEG_SIZE, CLS_SIZE = 32, 24
-
-
-def _image_input(size: int) -> onnx.ValueInfoProto:
-    return helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, size, size])
-
-
-def _save(graph: onnx.GraphProto, path: Path, metadata: dict[str, str]) -> None:
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    for key, value in metadata.items():
-        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-
-
-def write_models(folder: Path, attributes: list[dict] = ATTRIBUTES) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [12.0, -12.0, 0.0])
-    bias = helper.make_tensor("b", TensorProto.FLOAT, [1], [-3.0])
-    seg = helper.make_graph(
-        [
-            helper.make_node("Conv", ["image", "w", "b"], ["logit"]),
-            helper.make_node("Sigmoid", ["logit"], ["tongue_prob"]),
-        ],
-        "segmenter",
-        [_image_input(SEG_SIZE)],
-        [helper.make_tensor_value_info("tongue_prob", TensorProto.FLOAT, ["batch", 1, SEG_SIZE, SEG_SIZE])],
-        [weight, bias],
-    )
-    _save(seg, folder / SEG, {"kind": "tongue-segmenter", "input_size": str(SEG_SIZE), "crop": json.dumps(CROP)})
-    rng = np.random.default_rng(0)
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
-        helper.make_node("Flatten", ["pooled"], ["f"]),
-    ]
-    inits, outputs = [], []
-    for a in attributes:
-        n = len(a["classes"])
-        w = helper.make_tensor(f"w_{a['name']}", TensorProto.FLOAT, [3, n], rng.normal(0, 3, 3 * n).tolist())
-        inits.append(w)
-        nodes += [
-            helper.make_node("MatMul", ["f", w.name], [f"z_{a['name']}"]),
-            helper.make_node("Softmax", [f"z_{a['name']}"], [f"prob_{a['name']}"], axis=1),
-        ]
-        outputs.append(helper.make_tensor_value_info(f"prob_{a['name']}", TensorProto.FLOAT, ["batch", n]))
-    cls = helper.make_graph(nodes, "classifier", [_image_input(CLS_SIZE)], outputs, inits)
-    meta = {
-        "kind": "tongue-classifier",
-        "input_size": str(CLS_SIZE),
-        "crop": json.dumps(CROP),
-        "attributes": json.dumps(attributes, ensure_ascii=False),
-    }
-    _save(cls, folder / CLS, meta)
-
-
-def image_entry() -> dict:
-    return {
-        "segmenter": {"file": SEG, "input_size": SEG_SIZE},
-        "classifier": {"file": CLS, "input_size": CLS_SIZE},
-        "attributes": ATTRIBUTES,
-        "crop": CROP,
-    }
-
-
-def write_manifest(folder: Path, manifest: dict) -> None:
-    manifest["files"] = {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
 def text_only_copy(folder: Path) -> Path:

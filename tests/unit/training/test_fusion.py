@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -12,11 +14,16 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
+from tcm_desktop.domain import Record
 from tcm_desktop.files import sha256_of
 from tcm_desktop.inference.bundle import ModelBundle
 from tcm_desktop.inference.errors import BundleError
 from tcm_desktop.inference.fusion import FusedTextModel
+from tcm_desktop.inference.image_pipeline import TongueResult
+from tcm_desktop.inference.structuring import Structurer
 from tcm_desktop.inference.text_pipeline import TextPipeline
+from tcm_desktop.inference.tongue_crop import to_model_input
+from tests.unit.inference.tongue_models import CLS, image_entry, write_manifest, write_models
 from training.bundle import build_bundle
 from training.checkpoint import Checkpoint
 from training.fusion.checkpoint import FusedCheckpoint
@@ -296,3 +303,89 @@ def test_a_bundle_without_fusion_has_no_fused_model_and_a_broken_entry_is_refuse
 def _without_fusion(bundle: ModelBundle) -> ModelBundle:
     bundle.manifest = {k: v for k, v in bundle.manifest.items() if k != "fusion"}
     return bundle
+
+
+@pytest.fixture(scope="module")
+def fused_photo_bundle(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole bundle: the tiny text model, the hand-written tongue models and a fused model reading their tokens."""
+    folder = tmp_path_factory.mktemp("fused-photo") / "bundle"
+    build_bundle(tiny_checkpoint, folder, name="tiny", version="0.0.1", quantise=False)
+    write_models(folder)
+    shape = add_token_output(folder / CLS, folder / "tongue_features.onnx")
+    torch.manual_seed(0)
+    config = FusionConfig(shape.channels, shape.cells, heads=1, attention_dim=4)
+    model = FusedTagger(Checkpoint.load(tiny_checkpoint).build_model(), config)
+    assert model.fusion is not None
+    torch.nn.init.normal_(model.fusion.out.weight, std=2.0)
+    torch.nn.init.constant_(model.fusion.gate.bias, 2.0)  # type: ignore[union-attr]
+    export_fused_onnx(model.eval(), folder / "fused_text.onnx", {"kind": "tcm-fused-text"})
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["image"] = image_entry()
+    manifest["fusion"] = {
+        "file": "fused_text.onnx",
+        "image_tokens": {
+            "file": "tongue_features.onnx",
+            "output": TOKENS,
+            "cells": shape.cells,
+            "channels": shape.channels,
+        },
+    }
+    write_manifest(folder, manifest)
+    return folder
+
+
+def _photo(tongue: bool) -> bytes:
+    pixels = np.full((60, 80, 3), 128, np.uint8)
+    if tongue:
+        cv2.ellipse(pixels, (40, 30), (25, 18), 0, 0, 360, (40, 40, 230), -1)  # BGR red
+    ok, data = cv2.imencode(".jpg", pixels)
+    assert ok
+    return data.tobytes()
+
+
+class _Refuse:
+    """Stands in for the plain classifier session: the fused path must read photos with the token model only."""
+
+    def run(self, *args: object) -> None:
+        raise AssertionError("the plain classifier ran besides the token model")
+
+
+def test_the_fused_path_reads_each_photo_once_for_attributes_and_tokens(fused_photo_bundle: Path) -> None:
+    structurer = Structurer.load(fused_photo_bundle, threads=1)
+    assert structurer.fused is not None and structurer.tongue is not None
+    images = [_photo(True), None, _photo(False)]
+    found, not_found = structurer.tongue.predict_each([images[0], images[2]])
+    assert isinstance(found, TongueResult) and found.found and isinstance(not_found, TongueResult)
+    # the photo's tokens as training reads them: the classifier's crop through the token graph
+    ((crop, _),) = structurer.tongue.classifier_crops([images[0]])
+    tokens_session = ort.InferenceSession(
+        str(fused_photo_bundle / "tongue_features.onnx"), providers=["CPUExecutionProvider"]
+    )
+    (tokens,) = tokens_session.run([TOKENS], {"image": to_model_input([crop])})
+    records = [Record(f"R{i}", "gastro", text) for i, text in enumerate([*TEXTS, TEXTS[0]])]
+    reference = TextPipeline(structurer.bundle, threads=1, fused=structurer.fused).predict(
+        [r.text for r in records], images=[tokens[0], None, None]
+    )
+
+    structurer.tongue._classifier = _Refuse()
+    predictions = structurer.structure(records, images=images)
+    assert [p.spans for p in predictions] == [r.spans for r in reference]
+    assert [p.uncertainty for p in predictions] == pytest.approx([r.uncertainty for r in reference], abs=1e-6)
+    without = TextPipeline(structurer.bundle, threads=1, fused=structurer.fused).predict([records[0].text])
+    assert predictions[0].uncertainty != pytest.approx(without[0].uncertainty, abs=1e-6)  # the tokens were read
+    assert predictions[0].tongue == {name: dict(probs) for name, probs in found.attributes.items()}
+    assert predictions[1].tongue == {} and not predictions[1].flags
+    assert predictions[2].flags == ("image: no tongue found in the photo",)
+
+
+def test_a_token_model_without_the_classifier_outputs_is_refused(fused_photo_bundle: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "bundle"
+    shutil.copytree(fused_photo_bundle, copy)
+    proto = onnx.load(str(copy / "tongue_features.onnx"))
+    kept = [o for o in proto.graph.output if o.name == TOKENS]
+    del proto.graph.output[:]
+    proto.graph.output.extend(kept)
+    onnx.save(proto, str(copy / "tongue_features.onnx"))
+    write_manifest(copy, json.loads((copy / "manifest.json").read_text(encoding="utf-8")))
+    with pytest.raises(BundleError, match="tongue_features.onnx lacks the tongue classifier's outputs"):
+        Structurer.load(copy, threads=1)
