@@ -65,6 +65,19 @@ def _score_row(name: str, r: EvaluationReport) -> str:
     )
 
 
+def _distilled(ckpt: Checkpoint) -> str:
+    """A sentence on the teacher when the model was distilled, else nothing."""
+    teacher = ckpt.train_config.get("teacher")
+    if not teacher:
+        return ""
+    shape = Checkpoint.load(Path(teacher)).model_config if Path(teacher).is_file() else None
+    described = f" ({shape.num_layers} layers, hidden {shape.hidden_size})" if shape else ""
+    return (
+        f"\nDistilled from a larger teacher{described} trained first on the same data (`{Path(teacher).name}`; "
+        "TinyBERT-style embedding, hidden-state, attention and prediction losses beside the gold CRF loss)."
+    )
+
+
 def rebuild_bundle(checkpoint: Path, bundle: Path, version: str | None, metrics: dict[str, Any]) -> None:
     """Export ``checkpoint`` into ``bundle`` with ``metrics``, keeping the tongue photo models the bundle had,
     and ship the checkpoint beside it (``<name>-<version>.checkpoint.pt``, named in the manifest) so that
@@ -145,7 +158,7 @@ formula names partly from HerbiV, MIT). No patient data, no tcm_ner, no emr_dev 
 {sources}
 
 {ckpt.data.get("train_windows", "?")} training windows of at most {ckpt.train_config.get("max_chars")} characters,
-{len(history)} epochs (early stopping on the generated dev set).
+{len(history)} epochs (early stopping on the generated dev set).{_distilled(ckpt)}
 
 ## Scores (strict span match)
 | set | records | micro P | micro R | micro F1 | macro F1 |

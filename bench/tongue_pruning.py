@@ -32,6 +32,14 @@ NAMES = {"none": "unpruned", "l1": "L1 uniform", "memory": "memory-constrained (
 TARGET_MB = 10.0
 
 
+def _kept_epoch(finetune: dict[str, Any]) -> str:
+    """Which fine-tuning epoch the result is: the best on validation, 0 for the network before fine-tuning."""
+    asked, kept = finetune.get("asked", "-"), finetune.get("epochs", "-")
+    if kept == 0 and asked not in (0, "-"):
+        return f"{asked} epochs asked, none beat the recalibrated network on validation: kept"
+    return f"epoch {kept} of {asked} kept, best on validation"
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
@@ -145,7 +153,7 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
             f"**{NAMES[row['name']]}**: budget {_budget(report['budget'])} of the unpruned network, widths in "
             f"multiples of {report['round_to']}; validation mean macro-F1 {pct(val['unpruned'])} unpruned, "
             f"{pct(val['pruned_before_finetune'])} right after pruning (BatchNorm recalibrated), "
-            f"{pct(val.get('finetuned'))} after {report.get('finetune', {}).get('epochs', '-')} fine-tuning epochs; "
+            f"{pct(val.get('finetuned'))} after fine-tuning ({_kept_epoch(report.get('finetune', {}))}); "
             f"search {seconds['search'] / 60:.1f} min, fine-tuning {seconds.get('finetune', 0) / 60:.1f} min on "
             f"{report['threads']} CPU thread(s)."
         )

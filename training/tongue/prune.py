@@ -226,8 +226,8 @@ def prune_classifier(config: PruneConfig) -> dict[str, Any]:
 
     run.extra = {"pruning": summary}
     tic = time.monotonic()
-    best_path = fit_classifier(run, pruned) if config.finetune_epochs > 0 else out / "best.pt"
-    if not best_path.is_file():  # no fine-tuning (or none finished): the pruned, recalibrated network is the result
+    best_path = out / "best.pt"
+    if not (out / "last.pt").is_file():  # a fresh start: the pruned, recalibrated network is the score to beat
         scores = score_heads(classify(pruned, validation.crops), validation.labels)
         score = mean_macro_f1(scores)
         history = [{"epoch": 0, "score": score, "val": scores}]
@@ -236,7 +236,11 @@ def prune_classifier(config: PruneConfig) -> dict[str, Any]:
             checkpoint_payload(pruned, train_config, epoch=0, history=history, data=run.provenance, best_score=score)
             | run.extra,
         )
+    if config.finetune_epochs > 0:  # best.pt changes only when an epoch beats it on validation
+        fit_classifier(run, pruned, baseline=float(load_checkpoint(best_path)["best_score"]))
     final = load_checkpoint(best_path)
+    if final["epoch"] == 0 and config.finetune_epochs > 0:
+        log_progress("no fine-tuning epoch beat the recalibrated network on validation; it is kept")
     reloaded = build_model(final)
     assert isinstance(reloaded, TongueClassifier)
     if measure(reloaded, example) != after:

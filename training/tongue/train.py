@@ -329,16 +329,20 @@ def mean_macro_f1(scores: dict[str, dict[str, float]]) -> float:
     return float(np.mean([s["macro_f1"] for s in scores.values()]))
 
 
-def fit_classifier(run: TrainingRun, model: TongueClassifier) -> Path:
+def fit_classifier(run: TrainingRun, model: TongueClassifier, baseline: float | None = None) -> Path:
     """Train ``model`` for ``run.config.epochs`` (resuming ``run.folder/last.pt``); returns ``best.pt``'s path.
 
     The model may be a fresh network or a pruned one being fine-tuned; checkpoints describe its shape.
+    ``baseline``: the validation score of what ``best.pt`` already holds (the pruned network before
+    fine-tuning); only an epoch that beats it replaces it.
     """
     config, cache = run.config, run.cache
     margin = CropSettings.from_dict(config.crop).margin
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     run.started = time.monotonic()  # the time budget counts training, not what the caller did before
     start, best, history = run.resume(model, optimizer)
+    if baseline is not None:
+        best = max(best, baseline)
     train_rows, val_rows = labelled_rows(run, "train"), labelled_rows(run, "val")
     weights = class_weights(cache.labels[train_rows], list(model.config.heads.values()))
     val_crops = plain_crops(run, val_rows)

@@ -206,7 +206,11 @@ def test_prune_tongue_plans_fine_tunes_and_exports(tiny_run: tuple[Path, Path], 
     report = json.loads((out / "pruning.json").read_text(encoding="utf-8"))
     assert report["status"] == "done" and report["pruner"] == "memory"
     assert report["ratio"]["params"] <= 0.35 and report["before"]["params"] > report["after"]["params"]
-    assert report["finetune"]["epochs"] == 1 and len(report["plan"]["info"]["history"]) == 4
+    assert len(report["plan"]["info"]["history"]) == 4
+    # fine-tuning ran (last.pt is its epoch 1); best.pt is that epoch or, if it scored lower, the network before it
+    assert load_checkpoint(out / "last.pt")["epoch"] == 1 and report["finetune"]["epochs"] in (0, 1)
+    scores = report["val_mean_macro_f1"]
+    assert scores["finetuned"] >= scores["pruned_before_finetune"] - 1e-9
     payload = load_checkpoint(out / "best.pt")
     assert payload["pruning"]["after"] == report["after"] and payload["model_config"]["widths"]
 
@@ -283,3 +287,19 @@ def test_the_sweep_prunes_each_setting_once_and_tables_what_the_runs_wrote(
     stamp = (sweep / "l1_r50" / "pruning.json").stat().st_mtime_ns
     assert main(args) == 0  # done settings are not run again
     assert (sweep / "l1_r50" / "pruning.json").stat().st_mtime_ns == stamp
+
+
+def test_fine_tuning_that_never_beats_the_recalibrated_network_keeps_it(tiny_run: tuple[Path, Path]) -> None:
+    data, run = tiny_run
+    out = run / "pruned_l1_wrecked"
+    args = ["--checkpoint", str(run / "classifier" / "best.pt"), "--data", str(data), "--out", str(out),
+            "--pruner", "l1", "--budget-params", "0.5", "--finetune-epochs", "1", "--lr", "1000",
+            "--batch-size", "8", "--calibration-batches", "1", "--threads", "1"]  # fmt: skip
+    assert prune_tongue_main(args) == 0
+    report = json.loads((out / "pruning.json").read_text(encoding="utf-8"))
+    assert load_checkpoint(out / "last.pt")["epoch"] == 1  # the epoch ran, and a learning rate of 1000 wrecked it
+    assert load_checkpoint(out / "last.pt")["history"][-1]["score"] < report["val_mean_macro_f1"]["finetuned"]
+    assert report["finetune"]["epochs"] == 0
+    assert report["val_mean_macro_f1"]["finetuned"] == pytest.approx(
+        report["val_mean_macro_f1"]["pruned_before_finetune"]
+    )
