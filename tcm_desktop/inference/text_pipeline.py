@@ -6,8 +6,10 @@
 2. Dynamic Batch Pruning over the windows of many records
    (:mod:`.batching`): similar lengths together, padding only to each
    batch's longest window, batch sizes under a memory budget;
-3. per batch: character ids and lexicon features of each window, the ONNX
-   emissions, then the CRF's Viterbi path and marginals (:mod:`.crf`);
+3. per batch: character ids and lexicon features of each window and the
+   ONNX emissions; per group of consecutive batches (``CRF_ROWS`` rows), the
+   CRF's Viterbi path and marginals (:mod:`.crf`); with a thread budget of
+   N, N groups run side by side (:mod:`.threads`);
 4. per record: the windows' paths stitched at the seams and decoded once.
 
 Memory stays flat for long records: windows are encoded only when their
@@ -204,7 +206,7 @@ class TextPipeline:
             if should_stop is not None and should_stop():
                 raise PredictionCancelled("prediction stopped on request")
 
-        def count(batch: int, characters: int) -> None:
+        def count(_group: int, characters: int) -> None:
             nonlocal done
             done += characters
             if on_progress is not None:
