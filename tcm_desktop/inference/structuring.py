@@ -11,9 +11,12 @@ and ``tcm bench`` share, so they all measure and show the same thing:
    fields the text left empty, and where text and photo disagree the record
    is flagged (the text wins: the clinician looked at the patient).
 
-When the bundle also has a fused text model (manifest ``fusion``,
-:mod:`.fusion`) and images are used, step 1 runs the fused model with each
-record's photo tokens (records without a photo take its text path).
+Steps 1 and 3 run side by side: the photos on a thread of their own beside
+the text's batches. When the bundle also has a fused text model (manifest
+``fusion``, :mod:`.fusion`) and images are used, the photos come first: one
+run of the token model gives each photo's attributes and the tokens the
+fused model then reads with the text (records without a photo take its text
+path).
 
 A photo that cannot be read does not fail its record or the batch: the
 record is structured from its text and carries a flag naming the problem.
