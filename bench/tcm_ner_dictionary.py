@@ -76,6 +76,17 @@ def score(dictionary: EntityDictionary, examples: Sequence[Example]) -> Evaluati
     return evaluate(_records(examples), _records(examples, tagged), labels=list(LABELS))
 
 
+def choose_share(train: Sequence[Example], seed: int = 13) -> tuple[float, dict[float, float]]:
+    """The annotation share r with the best micro F1 on a held-out tenth of ``train`` (dictionary from the
+    rest), and the F1 of every r tried."""
+    shuffled = list(train)
+    random.Random(seed).shuffle(shuffled)
+    held = len(shuffled) // 10
+    fit, dev = shuffled[held:], shuffled[:held]
+    on_dev = {share: score(EntityDictionary(fit, share), dev).micro.f1 for share in SHARES}
+    return max(SHARES, key=lambda s: on_dev[s]), on_dev
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/tcm_ner")
@@ -84,12 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     train, _ = load_examples(args.data / "train.txt", labels=set(LABELS))
     test, _ = load_examples(args.data / "test.txt", labels=set(LABELS))
-    shuffled = list(train)
-    random.Random(args.seed).shuffle(shuffled)
-    held = len(shuffled) // 10
-    fit, dev = shuffled[held:], shuffled[:held]
-    on_dev = {share: score(EntityDictionary(fit, share), dev).micro.f1 for share in SHARES}
-    share = max(SHARES, key=lambda s: on_dev[s])
+    share, on_dev = choose_share(train, args.seed)
     report = score(EntityDictionary(train, share), test)
     known = Counter((label, x.text[s:e]) for x in train for s, e, label in x.spans)
     test_entities = [(label, x.text[s:e]) for x in test for s, e, label in x.spans]

@@ -28,7 +28,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from tcm_desktop.domain import TcmError
 from tcm_desktop.files import sha256_of
-from tcm_desktop.inference.lexicon import Lexicon
+from tcm_desktop.inference.lexicon import Lexicon, format_lexicon
 from tcm_desktop.resources import resource_path
 from training.checkpoint import Checkpoint
 from training.export import check_onnx, export_onnx
@@ -93,7 +93,7 @@ def build_bundle(
     """Write the bundle folder ``out`` (replaced atomically) and return its manifest."""
     ckpt = Checkpoint.load(checkpoint)
     model = ckpt.build_model().eval()
-    lexicon = Lexicon.load() if ckpt.model_config.num_lexicon_features else None
+    lexicon = ckpt.lexicon()
     if lexicon is not None and ckpt.lexicon_version and lexicon.version != ckpt.lexicon_version:
         raise TcmError(f"the shipped lexicon ({lexicon.version}) differs from the model's ({ckpt.lexicon_version})")
     out = out.resolve()
@@ -122,7 +122,9 @@ def build_bundle(
             end=model.end_transitions(),
         )
         (staging / VOCAB_FILE).write_text("\n".join(ckpt.vocab) + "\n", encoding="utf-8")
-        if lexicon is not None:
+        if lexicon is not None and ckpt.lexicon_entries is not None:
+            (staging / LEXICON_FILE).write_text(format_lexicon(lexicon.entries, lexicon.types), encoding="utf-8")
+        elif lexicon is not None:
             shutil.copyfile(resource_path("lexicon", "tcm_lexicon.tsv"), staging / LEXICON_FILE)
         ops = quantised_op_types(text_path)
         if quantise and "LSTM" in ops:

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from tcm_desktop.domain import TcmError
+from tcm_desktop.inference.lexicon import Lexicon
 from training.model import Tagger, TaggerConfig
 from training.tags import TagScheme
 
@@ -62,10 +63,20 @@ class Checkpoint:
     progress: dict[str, Any] = field(default_factory=dict)  # epoch, step, best score, optimiser state, rng
     created: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
     commit: str = field(default_factory=code_commit)
+    # the (term, type) entries of a lexicon other than the shipped one (``tcm train --lexicon``); None: shipped
+    lexicon_entries: list[tuple[str, str]] | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
         return self.scheme.labels
+
+    def lexicon(self) -> Lexicon | None:
+        """The lexicon the model reads (None without lexicon features): its own entries, else the shipped one."""
+        if not self.model_config.num_lexicon_features:
+            return None
+        if self.lexicon_entries is not None:
+            return Lexicon([(term, kind) for term, kind in self.lexicon_entries], self.lexicon_types)
+        return Lexicon.load()
 
     def build_model(self) -> Tagger:
         scheme = self.scheme
@@ -94,12 +105,16 @@ class Checkpoint:
 
     def payload(self) -> dict[str, Any]:
         """What :meth:`save` writes: :meth:`describe` plus the vocabulary, the tensors and the progress."""
-        return self.describe() | {
-            "tag_scheme": self.scheme.to_dict(),
-            "vocab": list(self.vocab),
-            "state_dict": self.state_dict,
-            "progress": self.progress,
-        }
+        return (
+            self.describe()
+            | {
+                "tag_scheme": self.scheme.to_dict(),
+                "vocab": list(self.vocab),
+                "state_dict": self.state_dict,
+                "progress": self.progress,
+            }
+            | ({"lexicon_entries": [list(e) for e in self.lexicon_entries]} if self.lexicon_entries is not None else {})
+        )
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-save never leaves a truncated checkpoint."""
@@ -131,6 +146,9 @@ class Checkpoint:
                 progress=dict(raw.get("progress", {})),
                 created=str(raw.get("created", "")),
                 commit=str(raw.get("commit", "unknown")),
+                lexicon_entries=[(str(t), str(k)) for t, k in raw["lexicon_entries"]]
+                if raw.get("lexicon_entries") is not None
+                else None,
             )
         except KeyError as exc:
             raise CheckpointError(f"{path} lacks {exc.args[0]!r}") from exc

@@ -49,6 +49,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         "--model", type=json.loads, default={}, help="model overrides as JSON, e.g. '{\"lstm_hidden\": 64}'"
     )
     parser.add_argument("--no-lexicon", action="store_true", help="train without lexicon features (ablation)")
+    parser.add_argument("--lexicon", help="a lexicon TSV (term<TAB>type) to use instead of the shipped one")
     parser.add_argument("--lexicon-drop", type=float, default=0.1)
     parser.add_argument("--char-noise", type=float, default=0.02)
     parser.add_argument("--max-chars", type=int, default=256)
@@ -74,6 +75,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         preset=args.preset,
         model_overrides=args.model,
         use_lexicon=not args.no_lexicon,
+        lexicon_file=args.lexicon,
         lexicon_drop=args.lexicon_drop,
         char_noise=args.char_noise,
         max_chars=args.max_chars,

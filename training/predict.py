@@ -37,8 +37,8 @@ class TorchPredictor:
     def from_checkpoint(cls, checkpoint: Checkpoint, lexicon: Lexicon | None = None) -> TorchPredictor:
         model = checkpoint.build_model().eval()
         tokenizer = make_tokenizer_from_tokens(checkpoint.vocab)
-        if checkpoint.model_config.num_lexicon_features and lexicon is None:
-            lexicon = Lexicon.load()
+        if lexicon is None:
+            lexicon = checkpoint.lexicon()
         if lexicon is not None and checkpoint.lexicon_version and lexicon.version != checkpoint.lexicon_version:
             raise ValueError(
                 f"the lexicon ({lexicon.version}) is not the one the model was trained with "

@@ -51,6 +51,7 @@ class TrainConfig:
     preset: str = "student"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     use_lexicon: bool = True
+    lexicon_file: str | None = None  # a lexicon TSV instead of the shipped one (the checkpoint keeps its entries)
     lexicon_drop: float = 0.1
     char_noise: float = 0.02
     max_chars: int = 256
@@ -161,7 +162,7 @@ class Trainer:
         self.scheme = TagScheme(cfg.tag_scheme, self.labels)
         self.tokenizer = make_tokenizer_from_tokens(self.vocab)
         self.pad_id = self.vocab.index("[PAD]")
-        self.lexicon = Lexicon.load() if cfg.use_lexicon else None
+        self.lexicon = (Lexicon.load(Path(cfg.lexicon_file) if cfg.lexicon_file else None)) if cfg.use_lexicon else None
         train_windows = [w for e in train_examples for w in windows(e, cfg.max_chars)]
         if cfg.max_train_windows:
             train_windows = train_windows[: cfg.max_train_windows]
@@ -218,6 +219,7 @@ class Trainer:
             vocab_version=vocab_version(self.vocab),
             lexicon_version=self.lexicon.version if self.lexicon else None,
             lexicon_types=list(self.lexicon.types) if self.lexicon else [],
+            lexicon_entries=list(self.lexicon.entries) if self.lexicon and self.config.lexicon_file else None,
             state_dict={k: v.detach().clone() for k, v in self.model.state_dict().items()},
             train_config=asdict(self.config),
             data=self.data_description,

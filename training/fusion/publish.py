@@ -140,7 +140,7 @@ def _check_sample(
 def publish(run: Path, pairs_dir: Path, features: Path, threads: int = 1) -> dict[str, Any]:
     checkpoint = FusedCheckpoint.load(run / "best.pt")
     model = checkpoint.build_model().eval()
-    lexicon = Lexicon.load() if checkpoint.text.model_config.num_lexicon_features else None
+    lexicon = checkpoint.text.lexicon()
     test = load_pairs(pairs_dir / "test.jsonl")
     images = ImageTokens(TokenCache.load(features), {p.example.id: p.image for p in test})
     meta = metadata(checkpoint, lexicon)

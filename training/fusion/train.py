@@ -27,7 +27,6 @@ from typing import Any
 
 import torch
 
-from tcm_desktop.inference.lexicon import Lexicon
 from training.batches import encode_windows
 from training.checkpoint import Checkpoint
 from training.data import windows
@@ -76,7 +75,7 @@ class FusionRun:
         self.scheme = self.base.scheme
         self.tokenizer = make_tokenizer_from_tokens(self.base.vocab)
         self.pad_id = self.base.vocab.index("[PAD]")
-        self.lexicon = Lexicon.load() if self.base.model_config.num_lexicon_features else None
+        self.lexicon = self.base.lexicon()
         if self.lexicon is not None and self.lexicon.version != self.base.lexicon_version:
             raise ValueError(f"lexicon {self.lexicon.version} is not the model's {self.base.lexicon_version}")
         pairs = Path(config.pairs)
