@@ -252,7 +252,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     )
     models = [
         ("teacher (4L/312/12 heads, TinyBERT-4 shape)", teacher_best),
-        ("student alone (2L/256/4 heads; shipped tcm-text 0.2.0)", args.student_alone),
+        ("student alone (2L/256/4 heads; tcm-text 0.2.0)", args.student_alone),
         ("student distilled from the teacher", distilled_best),
     ]
     rows_dev = [score(name, best, train, dev) for name, best in models]
@@ -282,7 +282,6 @@ SHAPES: dict[str, dict[str, int]] = {
         "num_layers": 1, "hidden_size": 192, "num_heads": 4, "intermediate_size": 768, "lstm_hidden": 64,
     },
 }  # fmt: skip
-SHIPPED_BUNDLE = Path(__file__).resolve().parents[1] / "models" / "tcm-text"
 
 
 def _slug(name: str) -> str:
@@ -299,7 +298,10 @@ def cmd_shapes(args: argparse.Namespace) -> None:
     train, _ = load_examples(args.gen_train)
     dev, _ = load_examples(args.gen_dev)
     emr, _ = load_examples(args.emr)
-    candidates = [("2L/256, FFN 1024, BiLSTM 2x128 (shipped tcm-text 0.2.0)", args.student_alone, SHIPPED_BUNDLE)]
+    baseline = args.runs / "gen_student_alone" / "bundle"  # its own export: models/tcm-text may ship another
+    if not (baseline / "manifest.json").is_file():
+        build_bundle(args.student_alone, baseline, version="shape-baseline")
+    candidates = [("2L/256, FFN 1024, BiLSTM 2x128 (tcm-text 0.2.0)", args.student_alone, baseline)]
     for name, shape in SHAPES.items():
         distil = args.teacher is not None and any(name.startswith(prefix) for prefix in args.distill_shapes)
         for suffix, teacher in [("", None)] + ([(" distilled", str(args.teacher))] if distil else []):
