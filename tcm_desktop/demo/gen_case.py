@@ -27,6 +27,9 @@ class Herb:
     note: str | None  # 先煎, 后下 ... written after the dose
 
 
+COMBINED_FORMULA_RATE = 0.15
+
+
 @dataclass
 class Case:
     specialty: str
@@ -48,6 +51,8 @@ class Case:
     exams: list[str]
     onset: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    # a second formula prescribed with the first (合方: "参苓白术散合香连丸加减", two FORMULA spans); "" when none
+    formula_partner: str = ""
 
 
 # Syndrome keyword -> symptoms it is known for (textbook 辨证 signs), most specific keywords
@@ -203,7 +208,7 @@ def draw_case(rng: random.Random, v: Vocab, specialty: str, gram: str, linked_sy
     neg_pool = [s["term"] for s in sym_pool + general_pool if s not in symptoms]
     others = [d["term"] for d in v.terms("WM_DISEASE", "general")]
     exam_pool = [e["term"] for e in v.terms("EXAM", specialty) if e["term"] not in ("周径", "VAS评分", "体温")]
-    return Case(
+    case = Case(
         specialty=specialty,
         sex=rng.choice(("男", "女")),
         age=rng.randint(18, 86),
@@ -222,3 +227,12 @@ def draw_case(rng: random.Random, v: Vocab, specialty: str, gram: str, linked_sy
         history_diseases=rng.sample(others, min(len(others), rng.choice((0, 0, 1, 2)))) if others else [],
         exams=rng.sample(exam_pool, min(len(exam_pool), rng.randint(1, 4))),
     )
+    if rng.random() < COMBINED_FORMULA_RATE:  # drawn last: the rest of the case is what it was without it
+        pool = [f for f in formula_names if f != formula_entry["term"]] or [
+            f["term"] for f in v.terms("FORMULA", specialty) or v.terms("FORMULA") if f["term"] != formula_entry["term"]
+        ]
+        partner = v.by_term[rng.choice(pool)]
+        written = rng.choice(partner["variants"]) if partner.get("variants") and rng.random() < 0.5 else partner["term"]
+        case.formula = formula_entry["term"]  # the first of a pair is written plain: "A合B加减"
+        case.formula_partner = written
+    return case

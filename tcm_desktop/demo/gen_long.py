@@ -202,8 +202,9 @@ def _course(w: Writer) -> None:
     tb.raw("入院后完善相关检查，中医治以")
     tb.join(w.case.treatments, w._treat, "、")
     tb.raw("，方选")
-    tb.ent(w.case.formula, "FORMULA")
-    tb.raw("" if w.case.formula.endswith(("加减", "加味")) else "加减")
+    w.formulas(in_form=False)  # the course section's formulas are history, not the form's
+    last = w.case.formula_partner or w.case.formula
+    tb.raw("" if last.endswith(("加减", "加味")) else "加减")
     if w.case.procedures:
         tb.raw("，并行")
         w._treat(w.case.procedures[0])

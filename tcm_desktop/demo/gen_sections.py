@@ -375,12 +375,20 @@ class Writer:
         self.tb.ent(text, "TREATMENT")
         self.notes.add("treatments", self.v.canonical.get(text, text))
 
+    def formulas(self, in_form: bool = True) -> None:
+        """The case's formula, or its pair joined by 合 (two spans; both in the form when ``in_form``)."""
+        for i, formula in enumerate(f for f in (self.case.formula, self.case.formula_partner) if f):
+            if i:
+                self.tb.raw("合")
+            self.tb.ent(formula, "FORMULA")
+            if in_form:
+                self.notes.add("formula", self.v.canonical.get(formula, formula))
+
     def prescription(self) -> None:
         rng = self.rng
         case = self.case
         self.tb.raw(rng.choice(("予", "方用", "拟", "")))
-        self.tb.ent(case.formula, "FORMULA")
-        self.notes.add("formula", self.v.canonical.get(case.formula, case.formula))
+        self.formulas()
         self.tb.raw(rng.choice(("：", "：\n", "，药用：", "\n", "。处方如下：\n")))
         per_line = rng.choice((0, 2, 3, 4, 99))
         for i, herb in enumerate(case.herbs):
