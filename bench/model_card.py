@@ -65,17 +65,21 @@ def _score_row(name: str, r: EvaluationReport) -> str:
     )
 
 
-def _distilled(ckpt: Checkpoint) -> str:
-    """A sentence on the teacher when the model was distilled, else nothing."""
+def _lineage(ckpt: Checkpoint) -> str:
+    """Sentences on the checkpoint training started from and on the teacher, when there were any."""
+    out = ""
+    init = ckpt.train_config.get("init_from")
+    if init:
+        out += f"\nTraining started from the weights of `{Path(init).name}`."
     teacher = ckpt.train_config.get("teacher")
-    if not teacher:
-        return ""
-    shape = Checkpoint.load(Path(teacher)).model_config if Path(teacher).is_file() else None
-    described = f" ({shape.num_layers} layers, hidden {shape.hidden_size})" if shape else ""
-    return (
-        f"\nDistilled from a larger teacher{described} trained first on the same data (`{Path(teacher).name}`; "
-        "TinyBERT-style embedding, hidden-state, attention and prediction losses beside the gold CRF loss)."
-    )
+    if teacher:
+        shape = Checkpoint.load(Path(teacher)).model_config if Path(teacher).is_file() else None
+        described = f" ({shape.num_layers} layers, hidden {shape.hidden_size})" if shape else ""
+        out += (
+            f"\nDistilled from a larger teacher{described} trained first on generated records (`{Path(teacher).name}`; "
+            "TinyBERT-style embedding, hidden-state, attention and prediction losses beside the gold CRF loss)."
+        )
+    return out
 
 
 def rebuild_bundle(checkpoint: Path, bundle: Path, version: str | None, metrics: dict[str, Any]) -> None:
@@ -140,13 +144,14 @@ def main() -> None:
         for s in ckpt.data.get("sources", [])
     )
     history = ckpt.metrics.get("history", [])
+    layers = f"{ckpt.model_config.num_layers} layer" + ("s" if ckpt.model_config.num_layers != 1 else "")
     card = f"""# Model card: shipped text model
 
 _Written by `bench/model_card.py`; every figure below is from its run. Machine: {machine()}._
 
 ## What it is
 A character tagger for the 23 categories of `resources/schema/labels.yaml`: a TinyBERT-shaped encoder
-({ckpt.model_config.num_layers} layers, hidden {ckpt.model_config.hidden_size}, {ckpt.model_config.num_heads} heads,
+({layers}, hidden {ckpt.model_config.hidden_size}, {ckpt.model_config.num_heads} heads,
 FFN {ckpt.model_config.intermediate_size}) trained from scratch (no downloaded weights), lexicon features
 ({len(ckpt.lexicon_types)} types, lexicon version `{ckpt.lexicon_version}`) added to its embeddings, a BiLSTM
 (2 x {ckpt.model_config.lstm_hidden}) and a CRF over {ckpt.scheme.name} tags. {predictor.model.parameter_count():,}
@@ -158,7 +163,7 @@ formula names partly from HerbiV, MIT). No patient data, no tcm_ner, no emr_dev 
 {sources}
 
 {ckpt.data.get("train_windows", "?")} training windows of at most {ckpt.train_config.get("max_chars")} characters,
-{len(history)} epochs (early stopping on the generated dev set).{_distilled(ckpt)}
+{len(history)} epochs (early stopping on the generated dev set).{_lineage(ckpt)}
 
 ## Scores (strict span match)
 | set | records | micro P | micro R | micro F1 | macro F1 |
