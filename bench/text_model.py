@@ -149,18 +149,25 @@ def _head(threads: int) -> str:
 def cmd_tcm_ner(args: argparse.Namespace) -> None:
     train, test = _tcm_ner(args.data)
     s = score("student + lexicon", train_or_reuse(_base(args.data, args.runs / "ner_student_lex")), train, test)
-    per_label = " | ".join(f"{k} {v:.2f}" for k, v in s.per_label.items())
-    target = "met" if s.micro_f1 >= 92 else "missed"
-    body = (
+    intro = (
         "## Text model on tcm_ner (issue 3a)\n\n"
         f"Trained on `tcm_ner/train.txt` ({len(train):,} sentences; 10% held out for early stopping), "
         f"scored on `test.txt` ({len(test):,} sentences), strict span match, the corpus's own five types. "
-        "No downloaded weights: every weight was trained on this machine.\n\n"
-        f"{_head(args.threads)}\n{_row(s)}\n"
+        "No downloaded weights: every weight was trained on this machine."
+    )
+    _write_tcm_ner("text-tcm-ner", intro, s, args)
+
+
+def _write_tcm_ner(section: str, intro: str, s: Scored, args: argparse.Namespace) -> None:
+    """A tcm_ner section: ``intro``, the row of ``s`` beside the published figure, F1 per type, the target."""
+    per_label = " | ".join(f"{k} {v:.2f}" for k, v in s.per_label.items())
+    target = "met" if s.micro_f1 >= 92 else "missed"
+    body = (
+        f"{intro}\n\n{_head(args.threads)}\n{_row(s)}\n"
         f"| published MC-TCMNER (MMM 2024) | {PUBLISHED_MC_TCMNER:.2f} | | | | | | |\n\n"
         f"Per type F1: {per_label}. Target >= 92 micro F1: **{target}**."
     )
-    update_section("text-tcm-ner", body, args.doc)
+    update_section(section, body, args.doc)
     print(body)
 
 
@@ -183,19 +190,13 @@ def cmd_tcm_ner_gazetteer(args: argparse.Namespace) -> None:
     # so that the tagger also learns the entities from their context
     config = _base(args.data, args.runs / "ner_student_gazetteer", lexicon_file=str(lexicon_file), lexicon_drop=0.3)
     s = score("student + lexicon + training-entity gazetteer", train_or_reuse(config), train, test)
-    per_label = " | ".join(f"{k} {v:.2f}" for k, v in s.per_label.items())
-    target = "met" if s.micro_f1 >= 92 else "missed"
-    body = (
+    intro = (
         "## Text model on tcm_ner with a gazetteer of the training entities (issue 3a)\n\n"
         f"The recipe of the tcm_ner table, plus {len(gazetteer):,} entity strings of `train.txt` as five more "
         f"lexicon types (the dictionary yardstick's list, r = {share:.1f}: strings annotated in at least that share "
-        "of their occurrences), lexicon features dropped at rate 0.3 in training.\n\n"
-        f"{_head(args.threads)}\n{_row(s)}\n"
-        f"| published MC-TCMNER (MMM 2024) | {PUBLISHED_MC_TCMNER:.2f} | | | | | | |\n\n"
-        f"Per type F1: {per_label}. Target >= 92 micro F1: **{target}**."
+        "of their occurrences), lexicon features dropped at rate 0.3 in training."
     )
-    update_section("text-tcm-ner-gazetteer", body, args.doc)
-    print(body)
+    _write_tcm_ner("text-tcm-ner-gazetteer", intro, s, args)
 
 
 def cmd_ablation(args: argparse.Namespace) -> None:

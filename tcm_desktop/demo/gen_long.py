@@ -202,7 +202,7 @@ def _course(w: Writer) -> None:
     tb.raw("入院后完善相关检查，中医治以")
     tb.join(w.case.treatments, w._treat, "、")
     tb.raw("，方选")
-    w.formulas(in_form=False)  # the course section's formulas are history, not the form's
+    w.formulas(in_form=False)  # as before the pairs: the course section's formula is not noted for the form
     last = w.case.formula_partner or w.case.formula
     tb.raw("" if last.endswith(("加减", "加味")) else "加减")
     if w.case.procedures:
