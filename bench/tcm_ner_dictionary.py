@@ -15,7 +15,6 @@ Writes the ``text-tcm-ner-dictionary`` section of docs/benchmarks.md. No torch.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -24,8 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import DOC, update_section  # noqa: E402
-from tcm_desktop.domain import Record, Span  # noqa: E402
-from training.data import Example, load_examples  # noqa: E402
+from training.data import Example, as_records, load_examples, split  # noqa: E402
 from training.evaluation import EvaluationReport, evaluate  # noqa: E402
 
 LABELS = ("SYM", "HER", "PRE", "CAU", "EFF")
@@ -63,26 +61,15 @@ class EntityDictionary:
         return found
 
 
-def _records(examples: Sequence[Example], spans: dict[str, list[tuple[int, int, str]]] | None = None) -> list[Record]:
-    def as_spans(example: Example) -> tuple[Span, ...]:
-        found = spans[example.id] if spans is not None else example.spans
-        return tuple(Span(s, e, label, example.text[s:e]) for s, e, label in found)
-
-    return [Record(id=x.id, specialty="general", text=x.text, spans=as_spans(x)) for x in examples]
-
-
 def score(dictionary: EntityDictionary, examples: Sequence[Example]) -> EvaluationReport:
     tagged = {x.id: dictionary.tag(x.text) for x in examples}
-    return evaluate(_records(examples), _records(examples, tagged), labels=list(LABELS))
+    return evaluate(as_records(examples), as_records(examples, tagged), labels=list(LABELS))
 
 
 def choose_share(train: Sequence[Example], seed: int = 13) -> tuple[float, dict[float, float]]:
     """The annotation share r with the best micro F1 on a held-out tenth of ``train`` (dictionary from the
     rest), and the F1 of every r tried."""
-    shuffled = list(train)
-    random.Random(seed).shuffle(shuffled)
-    held = len(shuffled) // 10
-    fit, dev = shuffled[held:], shuffled[:held]
+    fit, dev = split(train, 0.1, seed)
     on_dev = {share: score(EntityDictionary(fit, share), dev).micro.f1 for share in SHARES}
     return max(SHARES, key=lambda s: on_dev[s]), on_dev
 

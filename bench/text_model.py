@@ -27,9 +27,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import DOC, update_section  # noqa: E402
-from tcm_desktop.domain import Record, Span  # noqa: E402
 from training.checkpoint import Checkpoint  # noqa: E402
-from training.data import Example, load_examples  # noqa: E402
+from training.data import Example, as_records, load_examples  # noqa: E402
 from training.evaluation import entity_counts, evaluate  # noqa: E402
 from training.predict import TorchPredictor  # noqa: E402
 from training.trainer import TrainConfig, Trainer  # noqa: E402
@@ -50,21 +49,6 @@ class Scored:
     parameters: int
     chars_per_second: float
     epochs: int
-
-
-def _records(examples: list[Example], spans: dict[str, list[tuple[int, int, str]]] | None = None) -> list[Record]:
-    out = []
-    for e in examples:
-        chosen = spans[e.id] if spans is not None else e.spans
-        out.append(
-            Record(
-                id=e.id,
-                specialty="general",
-                text=e.text,
-                spans=tuple(Span(s, t, label, e.text[s:t]) for s, t, label in chosen),
-            )
-        )
-    return out
 
 
 def _speed(predictor: TorchPredictor, examples: list[Example], repeats: int = 3) -> float:
@@ -92,7 +76,7 @@ def score(name: str, best: Path, train: list[Example], test: list[Example]) -> S
     ckpt = Checkpoint.load(best)
     predictor = TorchPredictor.from_checkpoint(ckpt)
     predicted = predictor.predict(test)
-    report = evaluate(_records(test), _records(test, predicted), entity_counts(_records(train)))
+    report = evaluate(as_records(test), as_records(test, predicted), entity_counts(as_records(train)))
     return Scored(
         name=name,
         checkpoint=ckpt,

@@ -93,9 +93,7 @@ def build_bundle(
     """Write the bundle folder ``out`` (replaced atomically) and return its manifest."""
     ckpt = Checkpoint.load(checkpoint)
     model = ckpt.build_model().eval()
-    lexicon = ckpt.lexicon()
-    if lexicon is not None and ckpt.lexicon_version and lexicon.version != ckpt.lexicon_version:
-        raise TcmError(f"the shipped lexicon ({lexicon.version}) differs from the model's ({ckpt.lexicon_version})")
+    lexicon = ckpt.lexicon()  # checked against the model's lexicon version
     out = out.resolve()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
     try:
@@ -122,10 +120,10 @@ def build_bundle(
             end=model.end_transitions(),
         )
         (staging / VOCAB_FILE).write_text("\n".join(ckpt.vocab) + "\n", encoding="utf-8")
-        if lexicon is not None and ckpt.lexicon_entries is not None:
-            (staging / LEXICON_FILE).write_text(format_lexicon(lexicon.entries, lexicon.types), encoding="utf-8")
-        elif lexicon is not None:
+        if lexicon is not None and ckpt.lexicon_entries is None:  # the shipped file, its header comments kept
             shutil.copyfile(resource_path("lexicon", "tcm_lexicon.tsv"), staging / LEXICON_FILE)
+        elif lexicon is not None:
+            (staging / LEXICON_FILE).write_text(format_lexicon(lexicon.entries, lexicon.types), encoding="utf-8")
         ops = quantised_op_types(text_path)
         if quantise and "LSTM" in ops:
             raise TcmError("INT8 quantisation left the LSTM in FP32 (its weights are not initializers)")

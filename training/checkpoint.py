@@ -71,12 +71,19 @@ class Checkpoint:
         return self.scheme.labels
 
     def lexicon(self) -> Lexicon | None:
-        """The lexicon the model reads (None without lexicon features): its own entries, else the shipped one."""
+        """The lexicon the model reads (None without lexicon features): its own entries, else the shipped one,
+        which must be the version the model was trained with (CheckpointError otherwise)."""
         if not self.model_config.num_lexicon_features:
             return None
         if self.lexicon_entries is not None:
             return Lexicon([(term, kind) for term, kind in self.lexicon_entries], self.lexicon_types)
-        return Lexicon.load()
+        shipped = Lexicon.load()
+        if self.lexicon_version and shipped.version != self.lexicon_version:
+            raise CheckpointError(
+                f"the shipped lexicon ({shipped.version}) is not the one the model was trained with "
+                f"({self.lexicon_version})"
+            )
+        return shipped
 
     def build_model(self) -> Tagger:
         scheme = self.scheme

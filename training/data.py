@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tcm_desktop.domain import RecordStatus, TcmError
+from tcm_desktop.domain import Record, RecordStatus, Span, TcmError
 from tcm_desktop.store import Database, ImportedRecord, StoreError, decode_text, read_records
 from tcm_desktop.store.bio import token_char
 from training.tags import OUTSIDE, SpanTuple, tags_to_spans
@@ -307,6 +307,22 @@ _LOADERS: Mapping[str, Loader] = {"records": _load_records, "bio": _load_bio, "d
 
 
 # --- labels --------------------------------------------------------------------
+
+
+def as_records(examples: Iterable[Example], spans: Mapping[str, Sequence[SpanTuple]] | None = None) -> list[Record]:
+    """The examples as records for :func:`training.evaluation.evaluate`: with their own spans, or with
+    ``spans[example.id]`` (a prediction)."""
+    return [
+        Record(
+            id=e.id,
+            specialty="general",  # span scores only: no form is filled
+            text=e.text,
+            spans=tuple(
+                Span(s, t, label, e.text[s:t]) for s, t, label in (spans[e.id] if spans is not None else e.spans)
+            ),
+        )
+        for e in examples
+    ]
 
 
 def label_set(examples: Iterable[Example]) -> list[str]:

@@ -38,8 +38,8 @@ class TorchPredictor:
         model = checkpoint.build_model().eval()
         tokenizer = make_tokenizer_from_tokens(checkpoint.vocab)
         if lexicon is None:
-            lexicon = checkpoint.lexicon()
-        if lexicon is not None and checkpoint.lexicon_version and lexicon.version != checkpoint.lexicon_version:
+            lexicon = checkpoint.lexicon()  # checked against the model's lexicon version
+        elif checkpoint.lexicon_version and lexicon.version != checkpoint.lexicon_version:
             raise ValueError(
                 f"the lexicon ({lexicon.version}) is not the one the model was trained with "
                 f"({checkpoint.lexicon_version})"

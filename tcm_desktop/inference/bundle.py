@@ -129,6 +129,12 @@ def _providers(device: Device) -> list[str]:
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
+def thread_plan(threads: int | None, device: Device) -> ThreadPlan:
+    """How a pipeline given ``threads`` runs models on ``device``: concurrent single-thread runs on the CPU,
+    one run of ``threads`` intra-op threads when the CUDA provider is in use."""
+    return ThreadPlan.for_threads(threads, gpu=CUDA in _providers(device))
+
+
 class ModelBundle:
     """A checked bundle: manifest, tokenizer, lexicon, CRF scores and the text model's ONNX session(s).
 
@@ -212,9 +218,7 @@ class ModelBundle:
         return bundle
 
     def thread_plan(self, threads: int | None) -> ThreadPlan:
-        """How a pipeline given ``threads`` runs this bundle's models: concurrent single-thread runs on the CPU,
-        one run of ``threads`` intra-op threads when the CUDA provider is in use."""
-        return ThreadPlan.for_threads(threads, gpu=CUDA in _providers(self.device))
+        return thread_plan(threads, self.device)
 
     def _check_consistency(self) -> None:
         expected = self.manifest.get("vocab_version")

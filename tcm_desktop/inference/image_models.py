@@ -31,7 +31,15 @@ from typing import Any
 
 import onnxruntime as ort
 
-from tcm_desktop.inference.bundle import CPU, CUDA, MANIFEST, Device, _providers, _read_manifest, verify_files
+from tcm_desktop.inference.bundle import (
+    CPU,
+    MANIFEST,
+    Device,
+    _providers,
+    _read_manifest,
+    thread_plan,
+    verify_files,
+)
 from tcm_desktop.inference.errors import BundleError
 from tcm_desktop.inference.threads import ThreadPlan
 from tcm_desktop.inference.tongue_crop import CropSettings
@@ -152,7 +160,7 @@ class ImageModels:
 
     def thread_plan(self, threads: int | None) -> ThreadPlan:
         """How a pipeline given ``threads`` runs these models (see :mod:`.threads`)."""
-        return ThreadPlan.for_threads(threads, gpu=CUDA in _providers(self.device))
+        return thread_plan(threads, self.device)
 
     @classmethod
     def from_manifest(

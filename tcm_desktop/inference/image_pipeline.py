@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from tcm_desktop.domain.errors import TcmError
-from tcm_desktop.inference.errors import BundleError, PipelineError, PredictionCancelled
+from tcm_desktop.inference.errors import BundleError, PipelineError
 from tcm_desktop.inference.image_io import DecodedPhoto, ImageError, decode_photo, describe
 from tcm_desktop.inference.image_models import INPUT, OUTPUT_PREFIX, ImageModels
-from tcm_desktop.inference.threads import run_jobs
+from tcm_desktop.inference.threads import StopFn, run_jobs, stop_check
 from tcm_desktop.inference.tongue_crop import (
     Box,
     crop_square,
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["ImageError", "TonguePipeline", "TongueResult"]
 
 ImageSource = bytes | Path | str
-StopFn = Callable[[], bool]
 T = TypeVar("T")
 BATCH = 16
 
@@ -169,10 +168,6 @@ class TonguePipeline:
         parts: list[list[T]] = [[] for _ in starts]
         done = 0
 
-        def check_stop() -> None:
-            if should_stop is not None and should_stop():
-                raise PredictionCancelled("prediction stopped on request")
-
         def collect(index: int, results: list[T]) -> None:
             nonlocal done
             parts[index] = results
@@ -180,7 +175,8 @@ class TonguePipeline:
             if on_progress is not None:
                 on_progress(done, count)
 
-        run_jobs([partial(batch, start) for start in starts], workers, on_result=collect, before_each=check_stop)
+        jobs = [partial(batch, start) for start in starts]
+        run_jobs(jobs, workers, on_result=collect, before_each=stop_check(should_stop))
         return [result for part in parts for result in part]
 
     def classifier_crops(self, images: Sequence[ImageSource]) -> list[tuple[np.ndarray, bool]]:

@@ -41,13 +41,12 @@ from tcm_desktop.domain.records import Prediction, Span
 from tcm_desktop.inference.batching import Batch, DynamicBatcher, FixedBatcher, MemoryCost
 from tcm_desktop.inference.bundle import ModelBundle
 from tcm_desktop.inference.crf import path_marginals
-from tcm_desktop.inference.errors import PipelineError, PredictionCancelled
+from tcm_desktop.inference.errors import PipelineError
 from tcm_desktop.inference.fusion import FusedTextModel
-from tcm_desktop.inference.threads import run_jobs
+from tcm_desktop.inference.threads import StopFn, run_jobs, stop_check
 from tcm_desktop.inference.windows import TagDecoder, Window, merge_windows, plan_windows
 
 ProgressFn = Callable[[int, int], None]
-StopFn = Callable[[], bool]
 
 # The CRF runs over several model batches at once: its cost is a numpy loop over positions whose
 # per-step overhead dominates for the few rows one memory-sized batch has (5 rows of 256: 1.40 s vs
@@ -202,10 +201,6 @@ class TextPipeline:
         total = sum(w.length for p in pending for w in p.windows)
         done = 0
 
-        def check_stop() -> None:
-            if should_stop is not None and should_stop():
-                raise PredictionCancelled("prediction stopped on request")
-
         def count(_group: int, characters: int) -> None:
             nonlocal done
             done += characters
@@ -217,7 +212,7 @@ class TextPipeline:
             batches = self.batcher.plan([p.windows[k].length for p, k in items])
             groups = crf_groups(batches, min(CRF_ROWS, -(-len(items) // self.plan.workers)))
             jobs = [partial(self._run_group, [([items[i] for i in b.indices], b) for b in group]) for group in groups]
-            run_jobs(jobs, self.plan.workers, on_result=count, before_each=check_stop)
+            run_jobs(jobs, self.plan.workers, on_result=count, before_each=stop_check(should_stop))
             for record in chunk:
                 results[record.index] = self._finish(record)
                 record.paths.clear()

